@@ -1,0 +1,147 @@
+"""Shared CLI plumbing: one place that turns library errors into one-line diagnostics."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import click
+
+from ledger.errors import InputError, KeyFileError, LedgerError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # violations found, or the request was refused
+EXIT_UNREADABLE = 2  # input could not be read, or a usage error
+PASSPHRASE_ENV = "LEDGER_PASSPHRASE"
+
+
+class LedgerGroup(click.Group):
+    """A click group that prints LedgerError as one line on stderr, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            fail(str(exc), EXIT_UNREADABLE)
+        except LedgerError as exc:
+            fail(str(exc), EXIT_FAILED)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            fail("interrupted", 130)
+        except BrokenPipeError:
+            sys.stderr.close()
+            raise SystemExit(EXIT_FAILED)
+        except OSError as exc:
+            fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), EXIT_UNREADABLE)
+        except Exception as exc:  # a bug: still one line, details only on request
+            if os.environ.get("LEDGER_DEBUG"):
+                traceback.print_exc()
+            fail(f"internal error ({type(exc).__name__}: {exc}); set LEDGER_DEBUG=1 for details", 3)
+
+
+def fail(message: str, code: int = EXIT_FAILED) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def echo_json(obj: Any) -> None:
+    click.echo(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False))
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def at_option(f: F) -> F:
+    return click.option(
+        "--at",
+        metavar="TIME",
+        help="Claimed time, RFC 3339 UTC (2026-03-01T12:00:00Z). Default: now.",
+    )(f)
+
+
+def resolve_at(at: str | None) -> str:
+    if at is None:
+        return utc_now()
+    try:
+        datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise click.BadParameter(f"expected YYYY-MM-DDTHH:MM:SSZ, got {at!r}", param_hint="--at") from None
+    return at
+
+
+def passphrase_options(f: F) -> F:
+    f = click.option(
+        "--passphrase-env",
+        metavar="VAR",
+        default=PASSPHRASE_ENV,
+        show_default=True,
+        help="Environment variable holding the key passphrase.",
+    )(f)
+    f = click.option(
+        "--passphrase-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="File whose first line is the key passphrase.",
+    )(f)
+    return f
+
+
+def get_passphrase(passphrase_file: Path | None, passphrase_env: str, *, confirm: bool = False) -> bytes | None:
+    """Passphrase from a file, else the environment, else a prompt on a terminal, else None."""
+    if passphrase_file is not None:
+        try:
+            text = passphrase_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise InputError(f"{passphrase_file}: cannot read passphrase file ({exc.strerror})") from None
+        if not text or not text[0]:
+            raise KeyFileError(f"{passphrase_file}: passphrase file is empty")
+        return text[0].encode("utf-8")
+    value = os.environ.get(passphrase_env)
+    if value:
+        return value.encode("utf-8")
+    if sys.stdin.isatty():
+        return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm).encode("utf-8")
+    return None
+
+
+def load_key(path: Path, passphrase_file: Path | None, passphrase_env: str):  # -> SigningKey
+    """Read a private key, asking for the passphrase only if the file is encrypted."""
+    from ledger.keyfiles import is_encrypted_private_key, read_private_key_file
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read key file ({exc.strerror})") from None
+    passphrase = None
+    if is_encrypted_private_key(data):
+        passphrase = get_passphrase(passphrase_file, passphrase_env)
+        if passphrase is None:
+            raise KeyFileError(
+                f"{path}: key is encrypted; give --passphrase-file, set {passphrase_env}, or run on a terminal"
+            )
+    return read_private_key_file(path, passphrase)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` atomically (write a sibling, fsync, rename)."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def read_input(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc.strerror})") from None

@@ -1,0 +1,55 @@
+"""Building statements for the core types (pure: keys, policies and times are passed in)."""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping, Sequence
+
+from .keys import PublicKey
+from .model import GENESIS_TYPE, Statement
+from .policy import ROLES, Policy, build_policy_json
+
+RoleSpec = Mapping[str, tuple[Sequence[tuple[PublicKey, str]], int]]
+
+
+def genesis_statement(origin: str, name: str, roles: RoleSpec, at: str, description: str = "") -> Statement:
+    """The genesis statement: ``roles`` maps role to ([(public key, display name)], threshold)."""
+    keys: dict[str, tuple[PublicKey, str]] = {}
+    role_ids: dict[str, tuple[list[str], int]] = {}
+    for role, (members, threshold) in roles.items():
+        for public, label in members:
+            keys[public.key_id] = (public, label)
+        role_ids[role] = ([p.key_id for p, _ in members], threshold)
+    body = {"origin": origin, "name": name, "policy": build_policy_json(1, keys, role_ids)}
+    if description:
+        body["description"] = description
+    return Statement.build(GENESIS_TYPE, body, at, None)
+
+
+def policy_update_statement(
+    ledger_id: str,
+    current: Policy,
+    at: str,
+    *,
+    reason: str,
+    add: Iterable[tuple[str, PublicKey, str]] = (),
+    remove: Iterable[str] = (),
+    revoke: Iterable[str] = (),
+    thresholds: Mapping[str, int] | None = None,
+) -> Statement:
+    """A policy.update from ``current``: ``add`` is (role, key, name); revoked keys are removed."""
+    revoke = sorted(set(revoke))
+    gone = set(remove) | set(revoke)
+    keys = {k: (pk, current.names.get(k, "")) for k, pk in current.keys.items() if k not in gone}
+    members = {r: [k for k in current.roles[r].key_ids if k not in gone] for r in ROLES}
+    for role, public, label in add:
+        keys[public.key_id] = (public, label)
+        members[role].append(public.key_id)
+    new_thresholds = {r: current.roles[r].threshold for r in ROLES}
+    new_thresholds.update(thresholds or {})
+    policy = build_policy_json(
+        current.version + 1,
+        keys,
+        {r: (members[r], new_thresholds[r]) for r in ROLES},
+        current.witnesses or None,
+    )
+    return Statement.build("policy.update", {"policy": policy, "revoke": revoke, "reason": reason}, at, ledger_id)

@@ -1,0 +1,54 @@
+"""JSON Schema (2020-12) validation against the schemas shipped in ``ledger.schemas``."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+from .errors import SchemaError
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Registry:
+    resources_: list[tuple[str, Resource]] = []
+    for item in resources.files("ledger.schemas").iterdir():
+        if item.name.endswith(".json"):
+            schema = json.loads(item.read_text(encoding="utf-8"))
+            resources_.append((schema["$id"], Resource.from_contents(schema)))
+    return Registry().with_resources(resources_)
+
+
+@lru_cache(maxsize=None)
+def validator(schema_id: str) -> Draft202012Validator:
+    """A compiled validator for the schema with ``$id`` ``schema_id``."""
+    registry = _registry()
+    try:
+        schema = registry.contents(schema_id)
+    except LookupError:
+        raise SchemaError(f"no schema {schema_id!r}") from None
+    return Draft202012Validator(schema, registry=registry)
+
+
+def schema_ids() -> list[str]:
+    return sorted(str(uri) for uri in _registry())
+
+
+def _path(prefix: str, parts: Any) -> str:
+    out = prefix
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+def validate(schema_id: str, obj: Any, where: str = "$", *, seq: int | None = None) -> None:
+    """Raise SchemaError naming the first failing field (by JSON path) and the reason."""
+    error = best_match(validator(schema_id).iter_errors(obj))
+    if error is not None:
+        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
+        raise SchemaError(f"{_path(where, error.absolute_path)}: {message}", seq=seq, rule="R-7.2")

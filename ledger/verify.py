@@ -1,0 +1,325 @@
+"""The verifier: checks entries one at a time against everything before them (SPEC.md 7).
+
+Pure: it takes the exact bytes of each entry and keeps only what later entries need (the
+head hash, the policy in force, revocations, statement digests, and the state of each
+registered *process*, such as the scoring process). It never touches files, SQLite or the
+clock. ``ledger verify`` and the store's append path run this same code.
+
+Each check names the SPEC.md rule it enforces. A check that fails produces a
+:class:`Violation`; the entry then has no effect on the state except that the chain moves
+on to its bytes, so one tampered entry is reported once, where it is, and verification
+continues to the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Iterable, Iterator, Protocol, Sequence
+
+from . import canonical
+from .authority import Requirement, requirement
+from .entry_types import ENTRY_TYPES
+from .errors import LedgerError, SchemaError
+from .merkle import leaf_hash
+from .model import GENESIS_PREV, GENESIS_TYPE, MAX_ENTRY_BYTES, Entry, decode_entry, seal_signing_message
+from .policy import Policy
+from .validation import validate
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, at one entry (``seq`` is None for whole-ledger findings)."""
+
+    seq: int | None
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.seq}" if self.seq is not None else "ledger"
+        return f"{where}: {self.message} [{self.rule}]"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "rule": self.rule, "message": self.message}
+
+
+class Process(Protocol):
+    """A state machine over entries (e.g. the scoring process) plugged into the verifier.
+
+    ``admit`` checks an entry that already passed every core rule, without changing state;
+    ``apply`` records an admitted entry; ``finish`` reports whole-ledger findings.
+    """
+
+    def admit(self, entry: Entry, context: "Context") -> list[Violation]: ...
+
+    def apply(self, entry: Entry, context: "Context") -> None: ...
+
+    def finish(self, context: "Context") -> list[Violation]: ...
+
+
+@dataclass
+class Context:
+    """Read-only view of the core state that processes may consult."""
+
+    ledger_id: str | None = None
+    origin: str | None = None
+    policy: Policy | None = None
+    size: int = 0
+
+
+def _digest_key(digest: bytes) -> int:
+    # 128 bits are enough to tell statements apart and keep memory small at 10^6 entries.
+    return int.from_bytes(digest[:16], "big")
+
+
+def _valid_time(text: str) -> bool:
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        return False
+    return True
+
+
+class _Reject(Exception):
+    def __init__(self, violation: Violation) -> None:
+        self.violation = violation
+
+
+@dataclass
+class Verifier:
+    """Streams entries through every rule of SPEC.md section 7.
+
+    Use :meth:`check` to judge a candidate entry without recording it, :meth:`feed` to
+    judge and record it, and :meth:`finish` at the end of the ledger.
+    """
+
+    processes: Sequence[Process] = field(default_factory=tuple)
+    context: Context = field(default_factory=Context)
+    head: bytes | None = None  # leaf hash of the last entry seen
+    revoked: dict[str, int] = field(default_factory=dict)  # key id -> seq of the revocation
+    statements: dict[int, int] = field(default_factory=dict)  # digest key -> seq
+    violations_seen: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.context.size
+
+    @property
+    def policy(self) -> Policy | None:
+        return self.context.policy
+
+    # -- public API ---------------------------------------------------------------------
+
+    def check(self, raw: bytes) -> tuple[Entry | None, list[Violation]]:
+        """Judge ``raw`` as the next entry; returns the decoded entry (if any) and violations."""
+        seq = self.context.size
+        try:
+            entry = self._decode(raw, seq)
+        except _Reject as rejected:
+            return None, [rejected.violation]
+        violations = list(self._core_rules(entry))
+        if not violations:
+            for process in self.processes:
+                violations.extend(process.admit(entry, self.context))
+        return entry, violations
+
+    def feed(self, raw: bytes) -> list[Violation]:
+        """Judge ``raw`` as the next entry and move the state past it."""
+        entry, violations = self.check(raw)
+        self.record(raw, entry, admitted=not violations)
+        self.violations_seen += len(violations)
+        return violations
+
+    def record(self, raw: bytes, entry: Entry | None, *, admitted: bool) -> None:
+        """Move past ``raw``; an admitted entry also takes effect (policy, processes)."""
+        seq = self.context.size
+        if entry is not None:
+            self.statements.setdefault(_digest_key(entry.statement.digest), seq)
+            if admitted:
+                self._apply(entry)
+                for process in self.processes:
+                    process.apply(entry, self.context)
+        self.head = leaf_hash(raw)
+        self.context.size = seq + 1
+
+    def finish(self) -> list[Violation]:
+        """Whole-ledger findings after the last entry."""
+        out: list[Violation] = []
+        if self.context.size == 0:
+            out.append(Violation(None, "R-7.18", "the ledger is empty: expected a genesis entry"))
+        for process in self.processes:
+            out.extend(process.finish(self.context))
+        return out
+
+    def run(self, raws: Iterable[bytes]) -> Iterator[Violation]:
+        """Feed every entry and then finish; yields violations as they are found."""
+        for raw in raws:
+            yield from self.feed(raw)
+        yield from self.finish()
+
+    # -- rules --------------------------------------------------------------------------
+
+    def _decode(self, raw: bytes, seq: int) -> Entry:
+        # R-7.1: the entry is strict, canonical RFC 8785 JSON.
+        try:
+            obj = canonical.parse_canonical(raw, max_bytes=MAX_ENTRY_BYTES)
+        except LedgerError as exc:
+            raise _Reject(Violation(seq, "R-7.1", exc.message)) from None
+        # R-7.2: envelope and statement match their schemas.
+        try:
+            validate("urn:violence-scoring-ledger:v1:entry", obj, "$", seq=seq)
+        except SchemaError as exc:
+            raise _Reject(Violation(seq, "R-7.2", exc.message)) from None
+        statement_type = obj["statement"]["type"]
+        # R-7.3: the type is one SPEC.md defines.
+        kind = ENTRY_TYPES.get(statement_type)
+        if kind is None:
+            raise _Reject(Violation(seq, "R-7.3", f"unknown statement type {statement_type!r}"))
+        try:
+            validate(kind.schema_id, obj["statement"]["body"], "$.statement.body", seq=seq)
+            entry = decode_entry(raw, obj)
+        except LedgerError as exc:
+            raise _Reject(Violation(seq, exc.rule or "R-7.2", exc.message)) from None
+        return entry
+
+    def _core_rules(self, entry: Entry) -> Iterator[Violation]:
+        seq = self.context.size
+        # R-7.4: sequence numbers are contiguous from 0.
+        if entry.seq != seq:
+            yield Violation(seq, "R-7.4", f"expected sequence number {seq}, found {entry.seq}")
+        # R-7.5: prev is the leaf hash of the previous entry's bytes.
+        expected_prev = GENESIS_PREV if self.head is None else self.head.hex()
+        if entry.prev != expected_prev:
+            yield Violation(seq, "R-7.5", f"prev does not link to the previous entry (expected {expected_prev[:16]}…, found {entry.prev[:16]}…)")
+        # R-7.17: the claimed time is a real date and time.
+        if not _valid_time(entry.statement.time):
+            yield Violation(seq, "R-7.17", f"statement time {entry.statement.time!r} is not a valid UTC date-time")
+        try:
+            yield from self._binding_rules(entry, seq)
+            needed = self._requirement(entry, seq)
+            yield from self._signature_rules(entry, seq, needed)
+            yield from self._seal_rule(entry, seq, needed.policy)
+            if entry.type == "policy.update":
+                yield from self._policy_update_rules(entry, seq)
+        except _Reject as rejected:
+            yield rejected.violation
+
+    def _binding_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
+        is_genesis = entry.type == GENESIS_TYPE
+        # R-7.7: exactly one genesis, at 0, unbound; every other statement names this ledger.
+        if seq == 0 and not is_genesis:
+            raise _Reject(Violation(seq, "R-7.7", f"the first entry must be {GENESIS_TYPE}, found {entry.type}"))
+        if seq != 0 and is_genesis:
+            raise _Reject(Violation(seq, "R-7.7", "a second genesis statement: a ledger has exactly one, at entry 0"))
+        if is_genesis and entry.statement.ledger_id is not None:
+            yield Violation(seq, "R-7.7", "the genesis statement must not carry a ledger id")
+        if not is_genesis:
+            if self.context.ledger_id is None:
+                raise _Reject(Violation(seq, "R-7.7", "no valid genesis: nothing after it can be trusted"))
+            if entry.statement.ledger_id != self.context.ledger_id:
+                yield Violation(
+                    seq,
+                    "R-7.7",
+                    f"statement belongs to another ledger (expected ledger {self.context.ledger_id[:16]}…, "
+                    f"found {str(entry.statement.ledger_id)[:16]}…)",
+                )
+        # R-7.8: a statement is appended at most once.
+        earlier = self.statements.get(_digest_key(entry.statement.digest))
+        if earlier is not None:
+            yield Violation(seq, "R-7.8", f"duplicate statement: already appended at entry {earlier}")
+
+    def _requirement(self, entry: Entry, seq: int) -> Requirement:
+        try:
+            return requirement(entry.statement, self.context.policy)
+        except LedgerError as exc:
+            if exc.rule is not None:
+                raise _Reject(Violation(seq, exc.rule, exc.message)) from None
+            raise _Reject(Violation(seq, "R-7.16", f"invalid policy: {exc.message}")) from None
+
+    def _signature_rules(self, entry: Entry, seq: int, needed: Requirement) -> Iterator[Violation]:
+        policy, kind = needed.policy, needed.kind
+        ids = [s.key_id for s in entry.signatures]
+        # R-7.9: signatures are sorted by key id, one per key.
+        if ids != sorted(set(ids)):
+            yield Violation(seq, "R-7.9", "signatures must be sorted by key id with at most one per key")
+        message = entry.statement.signing_message
+        verified: set[str] = set()
+        for signature in entry.signatures:
+            label = signature.key_id[:12]
+            public = needed.key(signature.key_id)
+            # R-7.10: every signer is a key of the policy in force (or one this statement adds).
+            if public is None:
+                revoked_at = self.revoked.get(signature.key_id)
+                if revoked_at is not None:
+                    yield Violation(seq, "R-7.10", f"signature by key {label} which was revoked at entry {revoked_at}")
+                else:
+                    yield Violation(seq, "R-7.10", f"signature by key {label} which is not in policy version {policy.version}")
+                continue
+            # R-7.11: every signature verifies over the domain-separated statement.
+            if not public.verify(signature.sig, message):
+                yield Violation(seq, "R-7.11", f"signature by {policy.label(signature.key_id) if signature.key_id in policy.keys else label} does not verify")
+                continue
+            # R-7.12: every signer holds the role the type requires (or is a key being added).
+            if not needed.may_sign(signature.key_id):
+                roles = ", ".join(policy.role_of(signature.key_id)) or "none"
+                yield Violation(seq, "R-7.12", f"{entry.type} requires role {kind.role!r}; key {policy.label(signature.key_id)} has role {roles}")
+                continue
+            verified.add(signature.key_id)
+        # R-7.13: the role's threshold of distinct keys is reached.
+        status = needed.evaluate(verified)
+        if not status.threshold.reached:
+            yield Violation(seq, "R-7.13", f"{entry.type} needs {status.threshold.threshold} distinct {kind.role} signatures, found {len(status.threshold.signed)} valid")
+        # R-7.14: every key the statement adds proves possession by signing it.
+        for key_id in sorted(status.missing_added):
+            yield Violation(seq, "R-7.14", f"key {key_id[:12]} is added by this statement but did not sign it")
+
+    def _seal_rule(self, entry: Entry, seq: int, policy: Policy) -> Iterator[Violation]:
+        # R-7.15: sealed by an operator key of the policy in force (for genesis, its own).
+        operator_ids = policy.roles["operator"].key_ids
+        if entry.seal.key_id not in operator_ids:
+            yield Violation(seq, "R-7.15", f"seal by key {entry.seal.key_id[:12]} which is not an operator key of policy version {policy.version}")
+            return
+        if not policy.keys[entry.seal.key_id].verify(entry.seal.sig, seal_signing_message(entry.unsealed_bytes())):
+            yield Violation(seq, "R-7.15", "operator seal does not verify (the entry was changed after sealing)")
+
+    def _policy_update_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
+        assert self.context.policy is not None
+        old = self.context.policy
+        body = entry.statement.body
+        new = Policy.from_json(body["policy"])  # valid: _requirement built it already
+        # R-7.16: versions go up by one; revocations are of current keys and permanent.
+        if new.version != old.version + 1:
+            yield Violation(seq, "R-7.16", f"expected policy version {old.version + 1}, found {new.version}")
+        for key_id in body["revoke"]:
+            if key_id not in old.keys:
+                yield Violation(seq, "R-7.16", f"revokes key {key_id[:12]} which is not in policy version {old.version}")
+            if key_id in new.keys:
+                yield Violation(seq, "R-7.16", f"revokes key {key_id[:12]} but keeps it in the new policy")
+        if len(set(body["revoke"])) != len(body["revoke"]):
+            yield Violation(seq, "R-7.16", "the revoke list names a key twice")
+        for key_id in new.keys:
+            if key_id in self.revoked:
+                yield Violation(seq, "R-7.16", f"key {key_id[:12]} was revoked at entry {self.revoked[key_id]} and may not return")
+
+    # -- effects ------------------------------------------------------------------------
+
+    def _apply(self, entry: Entry) -> None:
+        seq = self.context.size
+        if entry.type == GENESIS_TYPE:
+            self.context.ledger_id = entry.statement.digest.hex()
+            self.context.origin = entry.statement.body["origin"]
+            self.context.policy = Policy.from_json(entry.statement.body["policy"])
+        elif entry.type == "policy.update":
+            for key_id in entry.statement.body["revoke"]:
+                self.revoked[key_id] = seq
+            self.context.policy = Policy.from_json(entry.statement.body["policy"])
+
+
+def default_processes() -> list[Process]:
+    """The processes every ledger runs (the scoring process registers itself here)."""
+    return []
+
+
+def new_verifier() -> Verifier:
+    """A verifier with every default process: what ``ledger verify`` and appends use."""
+    return Verifier(processes=default_processes())
