@@ -1,0 +1,303 @@
+"""The scoring process plugged into the verifier: rules R-10.x, R-11.x, R-12.x (SPEC.md 10-12).
+
+``admit`` judges an entry that passed every core rule, against the scoring state left by
+the entries before it, without changing anything; ``apply`` records an admitted entry.
+A ``round.decide`` is judged by replaying its round (R-12.x). A decision that deviates from
+the rules' selection *with* a signed justification is admitted, and recorded as a
+*notice* (R-12.4): ``ledger verify`` prints it and still passes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Callable, Iterator
+
+from ..model import Entry
+from ..verify import Context, Violation
+from .replay import RankingDocument, replay
+from .rules import problems
+from .state import ScoringState
+
+
+def _real_date(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+Check = Callable[["ScoringProcess", int, dict[str, Any], Entry], Iterator[Violation]]
+
+
+class ScoringProcess:
+    """The state machine of organizations, incidents, rules and rounds."""
+
+    name = "scoring"
+
+    def __init__(self) -> None:
+        self.state = ScoringState()
+        self.notices: list[Violation] = []
+        self._pending: dict[bytes, tuple[RankingDocument, str]] = {}
+
+    # -- Process protocol ---------------------------------------------------------------
+
+    def admit(self, entry: Entry, context: Context) -> list[Violation]:
+        check = _CHECKS.get(entry.type)
+        if check is None:
+            return []
+        self.state.ledger_id = context.ledger_id
+        self.state.size = context.size
+        return list(check(self, context.size, entry.statement.body, entry))
+
+    def apply(self, entry: Entry, context: Context) -> None:
+        seq = context.size
+        self.state.ledger_id = context.ledger_id
+        if entry.type in _CHECKS:
+            body = entry.statement.body
+            self.state.apply(seq, entry.type, body, entry.statement.digest.hex())
+            if entry.type == "round.decide":
+                self._after_decide(seq, body, entry)
+        self.state.size = seq + 1
+
+    def finish(self, context: Context) -> list[Violation]:
+        return []
+
+    # -- organizations (R-10.1 - R-10.3) -----------------------------------------------
+
+    def _org_register(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        if body["org_id"] in self.state.orgs:
+            yield Violation(seq, "R-10.1", f"organization {body['org_id']!r} is already registered (entry {self.state.orgs[body['org_id']].seq})")
+
+    def _org_update(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        if body["org_id"] not in self.state.orgs:
+            yield Violation(seq, "R-10.2", f"update of unregistered organization {body['org_id']!r}")
+
+    def _org_lineage(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        orgs = self.state.orgs
+        for field in ("org_id", "other"):
+            if body[field] not in orgs:
+                yield Violation(seq, "R-10.2", f"lineage names unregistered organization {body[field]!r} ({field})")
+        if body["org_id"] == body["other"]:
+            yield Violation(seq, "R-10.3", "an organization cannot split from or merge into itself")
+        elif body["org_id"] in orgs and orgs[body["org_id"]].merged_into is not None:
+            yield Violation(seq, "R-10.3", f"{body['org_id']!r} already merged into {orgs[body['org_id']].merged_into!r}")
+        if not _real_date(body["date"]):
+            yield Violation(seq, "R-10.13", f"date {body['date']!r} is not a calendar date")
+
+    # -- incidents (R-10.4 - R-10.7) ----------------------------------------------------
+
+    def _incident_content(self, seq: int, inc: dict[str, Any], where: str) -> Iterator[Violation]:
+        if not _real_date(inc["date"]):
+            yield Violation(seq, "R-10.13", f"{where}.date {inc['date']!r} is not a calendar date")
+        roles = [v["role"] for v in inc["victims"]]
+        if len(set(roles)) != len(roles):
+            yield Violation(seq, "R-10.6", f"{where}.victims lists a role more than once")
+        for i, victim in enumerate(inc["victims"]):
+            if not victim["low"] <= victim["best"] <= victim["high"]:
+                yield Violation(seq, "R-10.6", f"{where}.victims[{i}]: expected low <= best <= high, found {victim['low']}, {victim['best']}, {victim['high']}")
+        orgs = [a["org"] for a in inc["attributions"]]
+        if len(set(orgs)) != len(orgs):
+            yield Violation(seq, "R-10.6", f"{where}.attributions names an organization more than once")
+        for i, attribution in enumerate(inc["attributions"]):
+            if attribution["org"] not in self.state.orgs:
+                yield Violation(seq, "R-10.7", f"{where}.attributions[{i}]: attribution to unregistered organization {attribution['org']!r}")
+        for i, source in enumerate(inc["sources"]):
+            if not _real_date(source["date"]):
+                yield Violation(seq, "R-10.13", f"{where}.sources[{i}].date {source['date']!r} is not a calendar date")
+
+    def _incident_record(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        existing = self.state.incidents.get(body["incident_id"])
+        if existing is not None:
+            yield Violation(seq, "R-10.4", f"incident {body['incident_id']!r} already recorded at entry {existing.versions[0][0]}; correct it with incident.amend")
+        yield from self._incident_content(seq, body, "incident")
+
+    def _incident_amend(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        incident_id = body["incident"]["incident_id"]
+        yield from self._known_incident(seq, incident_id, "amend")
+        yield from self._incident_content(seq, body["incident"], "incident")
+
+    def _known_incident(self, seq: int, incident_id: str, what: str) -> Iterator[Violation]:
+        existing = self.state.incidents.get(incident_id)
+        if existing is None:
+            yield Violation(seq, "R-10.5", f"{what} of unknown incident {incident_id!r}")
+        elif existing.retracted is not None:
+            yield Violation(seq, "R-10.5", f"{what} of incident {incident_id!r}, retracted at entry {existing.retracted[0]}")
+
+    def _incident_retract(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        yield from self._known_incident(seq, body["incident_id"], "retraction")
+
+    # -- disputes (R-10.8, R-10.9) ------------------------------------------------------
+
+    def _dispute(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        state = self.state
+        if body["dispute_id"] in state.disputes:
+            yield Violation(seq, "R-10.8", f"dispute id {body['dispute_id']!r} already used at entry {state.disputes[body['dispute_id']].seq}")
+        problems_ = list(self._known_incident(seq, body["incident_id"], "dispute"))
+        if problems_:
+            yield from (Violation(v.seq, "R-10.8", v.message) for v in problems_)
+            return
+        incident = state.incidents[body["incident_id"]]
+        if body["org"] not in {a["org"] for a in incident.current["attributions"]}:
+            yield Violation(seq, "R-10.8", f"incident {body['incident_id']!r} is not attributed to {body['org']!r}")
+        open_ = state.open_dispute(body["incident_id"], body["org"])
+        if open_ is not None:
+            yield Violation(seq, "R-10.8", f"the attribution of {body['incident_id']!r} to {body['org']!r} is already disputed ({open_.dispute_id!r}, unresolved)")
+
+    def _resolve(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        dispute = self.state.disputes.get(body["dispute_id"])
+        if dispute is None:
+            yield Violation(seq, "R-10.9", f"resolution of unknown dispute {body['dispute_id']!r}")
+        elif dispute.resolved is not None:
+            yield Violation(seq, "R-10.9", f"dispute {body['dispute_id']!r} was already resolved at entry {dispute.resolved[0]}")
+
+    # -- estimates and rules (R-10.10 - R-10.12) --------------------------------------
+
+    def _estimate(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        from .rules import parse_decimal
+
+        if body["org_id"] not in self.state.orgs:
+            yield Violation(seq, "R-10.10", f"estimate for unregistered organization {body['org_id']!r}")
+        if not parse_decimal(body["low"]) <= parse_decimal(body["best"]) <= parse_decimal(body["high"]):
+            yield Violation(seq, "R-10.10", "expected low <= best <= high")
+        if not (_real_date(body["period_start"]) and _real_date(body["period_end"])) or body["period_start"] > body["period_end"]:
+            yield Violation(seq, "R-10.10", "the period must be two calendar dates, start <= end")
+
+    def _rules(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        expected = len(self.state.rules_versions) + 1
+        if body["version"] != expected:
+            yield Violation(seq, "R-10.11", f"expected rules version {expected}, found {body['version']}")
+        for problem in problems(body):
+            yield Violation(seq, "R-10.12", f"invalid rules: {problem}")
+
+    # -- rounds (R-11.x) ----------------------------------------------------------------
+
+    def _open(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        state = self.state
+        number = body["round"]
+        last = state.last_round
+        expected = 1 if last is None else last.number + 1
+        if number != expected:
+            yield Violation(seq, "R-11.1", f"rounds are numbered contiguously: expected round {expected}, found {number}")
+        if last is not None:
+            if last.decision is None:
+                yield Violation(seq, "R-11.2", f"round {number} opened before round {last.number} was decided")
+            elif last.status == "target_active":
+                yield Violation(seq, "R-11.2", f"round {number} opened while round {last.number}'s target {last.target!r} is still active (not dismantled)")
+        rules = state.rules.get(body["rules"])
+        if rules is None:
+            yield Violation(seq, "R-11.3", f"the round commits to rules {body['rules'][:16]}… which no earlier rules.adopt entry adopted")
+        elif state.rules_versions[-1] != body["rules"]:
+            latest = state.latest_rules
+            yield Violation(seq, "R-11.4", f"the round commits to rules version {rules.version}, superseded by version {latest.version if latest else '?'}")
+        for org in body["eligible"]:
+            why = state.eligible_now(org)
+            if why is not None:
+                yield Violation(seq, "R-11.5", f"eligible organization {org!r} {why}")
+        window = body["window"]
+        if not all(_real_date(d) for d in (window["start"], window["end"], body["decision_date"])):
+            yield Violation(seq, "R-11.6", "window and decision dates must be calendar dates")
+        elif not window["start"] <= window["end"] <= body["decision_date"]:
+            yield Violation(seq, "R-11.6", f"expected window start <= end <= decision date, found {window['start']}, {window['end']}, {body['decision_date']}")
+
+    def _close(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        round_ = self.state.rounds.get(body["round"])
+        if round_ is None:
+            yield Violation(seq, "R-11.7", f"close of round {body['round']}, which was never opened")
+            return
+        if round_.close_seq is not None:
+            yield Violation(seq, "R-11.7", f"round {body['round']} was already closed at entry {round_.close_seq}")
+        claimed = entry.statement.time[:10]
+        if claimed <= round_.body["window"]["end"]:
+            yield Violation(seq, "R-11.8", f"round {body['round']} closed on {claimed}, before its window ended ({round_.body['window']['end']})")
+
+    def _decide(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        round_ = self.state.rounds.get(body["round"])
+        if round_ is None or round_.close_seq is None:
+            yield Violation(seq, "R-11.9", f"decision of round {body['round']}, which is not closed")
+            return
+        if round_.decide_seq is not None:
+            yield Violation(seq, "R-11.9", f"round {body['round']} was already decided at entry {round_.decide_seq}")
+            return
+        target = body["target"]
+        if target is not None and target not in round_.eligible:
+            yield Violation(seq, "R-11.10", f"target {target!r} is not eligible in round {round_.number}")
+        # Replay exactly as a later auditor will: the entries before this one.
+        round_.decide_seq = seq
+        try:
+            document = replay(self.state, round_.number)
+        finally:
+            round_.decide_seq = None
+        if body["ranking"] != document.digest:
+            other = self._matching_other_rules(round_.number, body["ranking"], seq)
+            if other is not None:
+                yield Violation(seq, "R-12.2", f"round {round_.number} was scored with rules version {other}, not the committed version {document.document['rules']['version']}")
+            else:
+                yield Violation(seq, "R-12.1", f"ranking digest {body['ranking'][:16]}… does not match the replay of round {round_.number} ({document.digest[:16]}…)")
+        allowed = document.allowed_targets()
+        status = "matches"
+        if target not in allowed:
+            want = " or ".join("no target" if t is None else repr(t) for t in allowed)
+            named = "no target" if target is None else repr(target)
+            if not (body["justification"] or "").strip():
+                yield Violation(seq, "R-12.3", f"decision names {named} but the committed rules select {want}, and no justification is recorded")
+            else:
+                status = "deviation_justified"
+        self._pending[entry.statement.digest] = (document, status)
+
+    def _matching_other_rules(self, number: int, digest: str, seq: int) -> int | None:
+        round_ = self.state.rounds[number]
+        round_.decide_seq = seq
+        try:
+            for rules_digest, rules in self.state.rules.items():
+                if rules_digest != round_.rules and replay(self.state, number, rules_digest=rules_digest).digest == digest:
+                    return rules.version
+        finally:
+            round_.decide_seq = None
+        return None
+
+    def _after_decide(self, seq: int, body: dict[str, Any], entry: Entry) -> None:
+        document, status = self._pending.pop(entry.statement.digest, (None, "matches"))
+        round_ = self.state.rounds[body["round"]]
+        round_.decision_status = status
+        if status == "deviation_justified" and document is not None:
+            allowed = ", ".join("no target" if t is None else t for t in document.allowed_targets())
+            named = "no target" if body["target"] is None else body["target"]
+            self.notices.append(Violation(seq, "R-12.4", f"round {body['round']}: the panel named {named} instead of {allowed} (the rules' selection), with a signed justification: {body['justification'][:200]}"))
+
+    def _progress(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        round_ = self.state.rounds.get(body["round"])
+        if round_ is None or round_.target != body["org"] or round_.status != "target_active":
+            yield Violation(seq, "R-11.11", f"progress report on {body['org']!r}, which is not the active target of round {body['round']}")
+
+    def _dismantled(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        round_ = self.state.rounds.get(body["round"])
+        if round_ is None or round_.target != body["org"] or round_.status != "target_active":
+            yield Violation(seq, "R-11.12", f"{body['org']!r} is not the active target of round {body['round']}")
+
+
+_CHECKS: dict[str, Check] = {
+    "org.register": ScoringProcess._org_register,
+    "org.update": ScoringProcess._org_update,
+    "org.lineage": ScoringProcess._org_lineage,
+    "incident.record": ScoringProcess._incident_record,
+    "incident.amend": ScoringProcess._incident_amend,
+    "incident.retract": ScoringProcess._incident_retract,
+    "attribution.dispute": ScoringProcess._dispute,
+    "dispute.resolve": ScoringProcess._resolve,
+    "estimate.record": ScoringProcess._estimate,
+    "rules.adopt": ScoringProcess._rules,
+    "round.open": ScoringProcess._open,
+    "round.close": ScoringProcess._close,
+    "round.decide": ScoringProcess._decide,
+    "target.progress": ScoringProcess._progress,
+    "target.dismantled": ScoringProcess._dismantled,
+}
+
+
+def scoring_process(verifier: Any) -> ScoringProcess | None:
+    """The scoring process among a verifier's processes, if any."""
+    for process in getattr(verifier, "processes", ()):
+        if isinstance(process, ScoringProcess):
+            return process
+    return None

@@ -1,0 +1,242 @@
+"""The scoring process's state: what every admitted scoring entry left behind (SPEC.md 10-11).
+
+Pure data plus :meth:`ScoringState.apply`, which records an entry that the process has
+already admitted (see :mod:`ledger.scoring.process`). Everything is indexed by sequence
+number, so that the replay engine can ask "what did the ledger say just before entry N"
+(the close of a round) without replaying history again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from .rules import Rules, parse_rules
+
+
+@dataclass
+class Org:
+    org_id: str
+    seq: int
+    name: str
+    aliases: list[str]
+    lineage: list[dict[str, Any]] = field(default_factory=list)  # {"relation", "other", "date", "seq"}
+    merged_into: str | None = None
+    dismantled: int | None = None  # round number whose target it was, once dismantled
+
+
+@dataclass
+class Incident:
+    incident_id: str
+    versions: list[tuple[int, dict[str, Any]]]  # (seq, incident body), ascending seq
+    retracted: tuple[int, str] | None = None  # (seq, reason)
+
+    @property
+    def current(self) -> dict[str, Any]:
+        return self.versions[-1][1]
+
+    def version_before(self, cutoff: int) -> int:
+        """Index of the last version recorded before ``cutoff`` (-1 if none)."""
+        return bisect_left(self.versions, cutoff, key=lambda v: v[0]) - 1
+
+
+@dataclass
+class Dispute:
+    dispute_id: str
+    seq: int
+    incident_id: str
+    org: str
+    body: dict[str, Any]
+    resolved: tuple[int, str] | None = None  # (seq, "upheld" | "rejected")
+
+
+@dataclass
+class Round:
+    number: int
+    open_seq: int
+    body: dict[str, Any]
+    close_seq: int | None = None
+    decide_seq: int | None = None
+    decision: dict[str, Any] | None = None
+    dismantled_seq: int | None = None
+    progress: list[int] = field(default_factory=list)
+    decision_status: str | None = None  # "matches" | "deviation_justified" (admitted decisions only)
+
+    @property
+    def rules(self) -> str:
+        return self.body["rules"]
+
+    @property
+    def eligible(self) -> list[str]:
+        return self.body["eligible"]
+
+    @property
+    def target(self) -> str | None:
+        return None if self.decision is None else self.decision["target"]
+
+    @property
+    def status(self) -> str:
+        if self.decision is None:
+            return "closed" if self.close_seq is not None else "open"
+        if self.target is None:
+            return "decided_no_target"
+        return "target_dismantled" if self.dismantled_seq is not None else "target_active"
+
+
+@dataclass
+class ScoringState:
+    """Organizations, incidents, disputes, estimates, rules versions and rounds."""
+
+    ledger_id: str | None = None
+    size: int = 0  # entries seen (the next sequence number)
+    orgs: dict[str, Org] = field(default_factory=dict)
+    incidents: dict[str, Incident] = field(default_factory=dict)
+    disputes: dict[str, Dispute] = field(default_factory=dict)
+    disputes_by_attribution: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    estimates: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
+    rules: dict[str, Rules] = field(default_factory=dict)  # statement digest hex -> rules
+    rules_versions: list[str] = field(default_factory=list)  # digests in version order
+    rounds: dict[int, Round] = field(default_factory=dict)
+
+    # -- queries ------------------------------------------------------------------------
+
+    @property
+    def latest_rules(self) -> Rules | None:
+        return self.rules[self.rules_versions[-1]] if self.rules_versions else None
+
+    @property
+    def last_round(self) -> Round | None:
+        return self.rounds[max(self.rounds)] if self.rounds else None
+
+    def open_dispute(self, incident_id: str, org: str) -> Dispute | None:
+        for dispute_id in self.disputes_by_attribution.get((incident_id, org), ()):
+            dispute = self.disputes[dispute_id]
+            if dispute.resolved is None:
+                return dispute
+        return None
+
+    def attribution_status(self, incident_id: str, org: str, cutoff: int) -> str:
+        """"upheld", "contested" or "clear", judged on the entries before ``cutoff`` (12.4)."""
+        ids = self.disputes_by_attribution.get((incident_id, org))
+        if not ids:
+            return "clear"
+        status = "clear"
+        for dispute_id in ids:
+            dispute = self.disputes[dispute_id]
+            if dispute.seq >= cutoff:
+                continue
+            if dispute.resolved is None or dispute.resolved[0] >= cutoff:
+                status = "contested"
+            elif dispute.resolved[1] == "upheld":
+                return "upheld"
+        return status
+
+    def estimate_before(self, org: str, metric: str, cutoff: int) -> dict[str, Any] | None:
+        found = None
+        for seq, body in self.estimates.get((org, metric), ()):
+            if seq >= cutoff:
+                break
+            found = body
+        return found
+
+    def eligible_now(self, org_id: str) -> str | None:
+        """Why ``org_id`` may not be listed as eligible in a new round, or None."""
+        org = self.orgs.get(org_id)
+        if org is None:
+            return "is not a registered organization"
+        if org.merged_into is not None:
+            return f"merged into {org.merged_into}"
+        if org.dismantled is not None:
+            return f"was dismantled as the target of round {org.dismantled}"
+        return None
+
+    def active_target(self) -> Round | None:
+        last = self.last_round
+        if last is not None and last.status == "target_active":
+            return last
+        return None
+
+    # -- effects ------------------------------------------------------------------------
+
+    def apply(self, seq: int, type_: str, body: dict[str, Any], digest: str) -> None:
+        """Record an admitted entry (the process has already checked it)."""
+        handler = _HANDLERS.get(type_)
+        if handler is not None:
+            handler(self, seq, body, digest)
+
+    def _org_register(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.orgs[body["org_id"]] = Org(body["org_id"], seq, body["name"], list(body["aliases"]))
+
+    def _org_update(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        org = self.orgs[body["org_id"]]
+        org.name, org.aliases = body["name"], list(body["aliases"])
+
+    def _org_lineage(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        org = self.orgs[body["org_id"]]
+        org.lineage.append({"relation": body["relation"], "other": body["other"], "date": body["date"], "seq": seq})
+        if body["relation"] == "merged_into":
+            org.merged_into = body["other"]
+
+    def _incident_record(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.incidents[body["incident_id"]] = Incident(body["incident_id"], [(seq, body)])
+
+    def _incident_amend(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.incidents[body["incident"]["incident_id"]].versions.append((seq, body["incident"]))
+
+    def _incident_retract(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.incidents[body["incident_id"]].retracted = (seq, body["reason"])
+
+    def _dispute(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        dispute = Dispute(body["dispute_id"], seq, body["incident_id"], body["org"], body)
+        self.disputes[dispute.dispute_id] = dispute
+        self.disputes_by_attribution.setdefault((dispute.incident_id, dispute.org), []).append(dispute.dispute_id)
+
+    def _resolve(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.disputes[body["dispute_id"]].resolved = (seq, body["outcome"])
+
+    def _estimate(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.estimates.setdefault((body["org_id"], body["metric"]), []).append((seq, body))
+
+    def _rules(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.rules[digest] = parse_rules(body, digest, seq)
+        self.rules_versions.append(digest)
+
+    def _open(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.rounds[body["round"]] = Round(body["round"], seq, body)
+
+    def _close(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.rounds[body["round"]].close_seq = seq
+
+    def _decide(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        round_ = self.rounds[body["round"]]
+        round_.decide_seq, round_.decision = seq, body
+
+    def _progress(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.rounds[body["round"]].progress.append(seq)
+
+    def _dismantled(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.rounds[body["round"]].dismantled_seq = seq
+        self.orgs[body["org"]].dismantled = body["round"]
+
+    def iter_incidents(self) -> Iterator[Incident]:
+        return iter(self.incidents.values())
+
+
+_HANDLERS = {
+    "org.register": ScoringState._org_register,
+    "org.update": ScoringState._org_update,
+    "org.lineage": ScoringState._org_lineage,
+    "incident.record": ScoringState._incident_record,
+    "incident.amend": ScoringState._incident_amend,
+    "incident.retract": ScoringState._incident_retract,
+    "attribution.dispute": ScoringState._dispute,
+    "dispute.resolve": ScoringState._resolve,
+    "estimate.record": ScoringState._estimate,
+    "rules.adopt": ScoringState._rules,
+    "round.open": ScoringState._open,
+    "round.close": ScoringState._close,
+    "round.decide": ScoringState._decide,
+    "target.progress": ScoringState._progress,
+    "target.dismantled": ScoringState._dismantled,
+}
