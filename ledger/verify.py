@@ -317,7 +317,9 @@ class Verifier:
 
 def default_processes() -> list[Process]:
     """The processes every ledger runs (the scoring process registers itself here)."""
-    return []
+    from .scoring.process import ScoringProcess  # late: the scoring process imports this module
+
+    return [ScoringProcess()]
 
 
 def new_verifier() -> Verifier:
