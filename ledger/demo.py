@@ -16,6 +16,7 @@ from .authoring import genesis_statement, policy_update_statement
 from .keyfiles import write_private_key_file, write_public_key_file
 from .keys import SigningKey
 from .model import Entry, Statement
+from .scoring.demo_data import build_scoring
 from .store import LedgerStore
 
 DEMO_PASSPHRASE = "demo-passphrase"
@@ -122,6 +123,7 @@ def build_demo(directory: str | Path, seed: int = 2011) -> DemoBuilder:
     directory.mkdir(parents=True, exist_ok=True)
     builder = DemoBuilder(directory, seed)
     build_core(builder)
+    build_scoring(builder)
     builder.write_keys()
     assert builder.store is not None
     builder.store.close()

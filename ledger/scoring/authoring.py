@@ -1,0 +1,159 @@
+"""Building scoring statement bodies (pure), shared by the CLI, the demo and the tests.
+
+Each function returns a body that matches its schema; :func:`statement` wraps a body into
+an unsigned :class:`~ledger.model.Statement`. :func:`decision_body` computes the ranking
+digest and the rules' selection by replaying the round, exactly as the verifier will.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Iterable, Mapping, Sequence
+
+from ..model import Statement
+from .replay import replay
+from .state import ScoringState
+
+
+def statement(type_: str, body: Mapping[str, Any], at: str, ledger_id: str) -> Statement:
+    return Statement.build(type_, body, at, ledger_id)
+
+
+def commitment(salt: bytes, document: bytes) -> str:
+    """The salted commitment to a source document (SPEC.md 10.3): hex SHA-256(salt || doc)."""
+    if len(salt) != 32:
+        raise ValueError("the salt must be 32 bytes")
+    return hashlib.sha256(salt + document).hexdigest()
+
+
+def source(publisher: str, scale: str, date: str, commitment_hex: str) -> dict[str, str]:
+    return {"publisher": publisher, "scale": scale, "date": date, "commitment": commitment_hex}
+
+
+def org_register(org_id: str, name: str, aliases: Iterable[str] = (), notes: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"org_id": org_id, "name": name, "aliases": list(aliases)}
+    if notes:
+        body["notes"] = notes
+    return body
+
+
+def org_lineage(org_id: str, relation: str, other: str, date: str, notes: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"org_id": org_id, "relation": relation, "other": other, "date": date}
+    if notes:
+        body["notes"] = notes
+    return body
+
+
+def victim(role: str, low: int, best: int | None = None, high: int | None = None) -> dict[str, Any]:
+    best = low if best is None else best
+    high = best if high is None else high
+    return {"role": role, "low": low, "best": best, "high": high}
+
+
+def attribution(org: str, basis: str = "official_finding", confidence: str = "high") -> dict[str, str]:
+    return {"org": org, "basis": basis, "confidence": confidence}
+
+
+def incident(
+    incident_id: str,
+    date: str,
+    kind: str,
+    *,
+    victims: Sequence[Mapping[str, Any]] = (),
+    attributions: Sequence[Mapping[str, Any]] = (),
+    sources: Sequence[Mapping[str, Any]] = (),
+    state: str = "MX-GRO",
+    municipality: str | None = None,
+    date_precision: str = "day",
+    claims: Sequence[Mapping[str, Any]] = (),
+    notes: str | None = None,
+) -> dict[str, Any]:
+    place: dict[str, Any] = {"state": state, "precision": "municipality" if municipality else "state"}
+    if municipality:
+        place["municipality"] = municipality
+    body: dict[str, Any] = {
+        "incident_id": incident_id,
+        "date": date,
+        "date_precision": date_precision,
+        "place": place,
+        "kind": kind,
+        "victims": [dict(v) for v in victims],
+        "attributions": [dict(a) for a in attributions],
+        "claims": [dict(c) for c in claims],
+        "sources": [dict(s) for s in sources],
+    }
+    if notes:
+        body["notes"] = notes
+    return body
+
+
+DEFAULT_WEIGHTS: dict[str, dict[str, str]] = {
+    "killing": {
+        "rival_member": "1", "ordinary_citizen": "3", "police": "4", "military": "4",
+        "journalist": "6", "community_leader": "5", "official": "5", "unknown": "2",
+    },
+    "kidnapping": {"ordinary_citizen": "2", "journalist": "4", "official": "3", "unknown": "1.5", "rival_member": "0.5"},
+    "forced_disappearance": {"ordinary_citizen": "2.5", "journalist": "5", "community_leader": "4", "unknown": "2"},
+    "extortion": {"ordinary_citizen": "0.5", "official": "1", "unknown": "0.25"},
+    "terror_act_or_threat": {"ordinary_citizen": "1.5", "journalist": "3", "official": "2", "police": "1.5", "unknown": "1"},
+    "institutional_intimidation": {"official": "2", "journalist": "2", "police": "1", "community_leader": "1.5"},
+    "systematic_corruption": {"official": "1.5", "police": "1"},
+}
+
+
+def rules_body(version: int, name: str, **overrides: Any) -> dict[str, Any]:
+    """A complete rules body; ``overrides`` replaces top-level members (SPEC.md 10.7)."""
+    body: dict[str, Any] = {
+        "version": version,
+        "name": name,
+        "weights": {k: dict(v) for k, v in DEFAULT_WEIGHTS.items()},
+        "confidence": {"low": "0.25", "medium": "0.6", "high": "1"},
+        "basis": {"claim": "0.8", "official_finding": "1", "forensic": "1", "media": "0.7", "inference": "0.4"},
+        "contested": {"mode": "discount", "factor": "0.5"},
+        "joint": "split",
+        "min_sources": 2,
+        "count": "best",
+        "normalization": None,
+        "stand_out": {"ratio": "1.25", "min_score": "0"},
+        "ties": "no_target",
+        "places": 4,
+    }
+    body.update(overrides)
+    return body
+
+
+def round_open(
+    number: int, rules_digest: str, start: str, end: str, eligible: Iterable[str], decision_date: str, notes: str | None = None
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "round": number,
+        "rules": rules_digest,
+        "window": {"start": start, "end": end},
+        "eligible": sorted(set(eligible)),
+        "decision_date": decision_date,
+    }
+    if notes:
+        body["notes"] = notes
+    return body
+
+
+_UNSET: Any = object()
+
+
+def decision_body(
+    state: ScoringState, number: int, *, target: str | None = _UNSET, justification: str | None = None
+) -> dict[str, Any]:
+    """A ``round.decide`` body for ``state`` (the ledger as it is now, before the decision).
+
+    Without ``target`` it names the rules' selection (which must be unique); with one
+    that is not the rules' pick, ``justification`` is required by R-12.3.
+    """
+    document = replay(state, number)
+    if target is _UNSET:
+        allowed = document.allowed_targets()
+        if len(allowed) != 1:
+            from ..errors import InputError
+
+            raise InputError(f"round {number}: the rules leave the choice to the panel among {', '.join(map(str, allowed))}; name --target")
+        target = allowed[0]
+    return {"round": number, "ranking": document.digest, "target": target, "justification": justification}
