@@ -16,7 +16,7 @@ from ledger.bundle import write_bundle
 from ledger.errors import InputError
 from ledger.store import LedgerStore, open_entries
 
-from ._common import EXIT_FAILED, echo_json, load_key, passphrase_options, write_atomic
+from ._common import EXIT_FAILED, echo_json, load_key, passphrase_options, read_input, write_atomic
 from .statement_cmd import read_statement_file
 
 LEDGER_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -65,7 +65,8 @@ def init(path: Path, genesis_file: Path, operator_key: Path, passphrase_file, pa
 @operator_key_option
 @passphrase_options
 @click.option("--json", "as_json", is_flag=True, help="Print the appended entries' numbers and hashes as JSON.")
-def append(path: Path, statement_files, operator_key: Path, passphrase_file, passphrase_env, as_json: bool) -> None:
+@click.option("--receipt-dir", type=click.Path(file_okay=False, path_type=Path), help="Write each entry's receipt (C2SP tlog-proof) to DIR/<seq>.tlog-proof.")
+def append(path: Path, statement_files, operator_key: Path, passphrase_file, passphrase_env, as_json: bool, receipt_dir: Path | None) -> None:
     """Verify, seal and append signed statement files to the ledger, all or none.
 
     Each statement is checked with the same rules `ledger verify` applies; if any fails,
@@ -74,6 +75,7 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
     \b
     Example:
       ledger append ledger.db incident-0042.json --operator-key keys/operator.key
+      ledger append ledger.db incident-0043.json --operator-key keys/operator.key --receipt-dir receipts/
     """
     documents = [read_statement_file(p) for p in statement_files]
     key = load_key(operator_key, passphrase_file, passphrase_env)
@@ -81,6 +83,11 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
         with progress("loading ledger", store.size) as bar:
             store.verifier(progress=bar)
         entries = store.append_many([(d.statement, d.signature_list()) for d in documents], key)
+        receipts = {e.seq: store.tree.receipt(e.seq, store.last_checkpoint) for e in entries}
+    if receipt_dir is not None:  # receipts: the checkpoint after the append + inclusion proof (14.6)
+        receipt_dir.mkdir(parents=True, exist_ok=True)
+        for seq, receipt in receipts.items():
+            write_atomic(receipt_dir / f"{seq}.tlog-proof", receipt)
     if as_json:
         echo_json([{"seq": e.seq, "type": e.type, "leaf_hash": e.leaf_hash.hex()} for e in entries])
     else:
@@ -89,11 +96,14 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
 
 
 @click.command()
-@LEDGER_ARG
+@click.argument("path", metavar="PATH")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report.")
 @click.option("--max-violations", default=200, show_default=True, help="How many violations to list (all are counted).")
-def verify(path: Path, as_json: bool, max_violations: int) -> None:
-    """Verify every entry of a ledger (SQLite file or exported bundle) from its raw bytes.
+@click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="A checkpoint published earlier; the ledger must be consistent with it. Repeatable.")
+@click.option("--log-key", "log_keys", multiple=True, help="Pin the log's verifier key (name+keyid+base64) instead of trusting the ledger's own operator keys.")
+def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_keys) -> None:
+    """Verify every entry of a ledger (SQLite file, exported bundle, or published
+    directory or URL) from its raw bytes, and check it against signed checkpoints.
 
     Exit 0: everything holds. Exit 1: violations, each with its entry number and the
     SPEC.md rule. Exit 2: the input could not be read.
@@ -102,16 +112,26 @@ def verify(path: Path, as_json: bool, max_violations: int) -> None:
     Example:
       ledger verify ledger.db
       ledger verify bundle.jsonl --json
+      ledger verify https://ledger.example.org/mx --checkpoint saved-checkpoint.txt
     """
+    from ledger.remote import is_url
+
+    checkpoints = [(str(f), read_input(f, "checkpoint")) for f in checkpoint_files]
     with progress("verifying") as bar:
-        report = verify_path(path, progress=bar, keep=max_violations)
+        report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
+                             checkpoints=checkpoints, log_keys=log_keys)
     if as_json:
         echo_json(report.to_json())
     else:
         for violation in report.violations:
             click.echo(f"FAIL {violation}")
+        for notice in report.notices:
+            click.echo(f"NOTE {notice}")
         if report.violation_count > len(report.violations):
             click.echo(f"… and {report.violation_count - len(report.violations)} more")
+        for result in report.checkpoints:
+            if result.ok:
+                click.echo(f"checkpoint {result.source}: size {result.size} signed and consistent with the ledger")
         if report.ok:
             click.echo(f"OK: {report.size} entries verified; ledger {report.ledger_id}; head {report.head}")
         else:

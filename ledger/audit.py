@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
+from .checkpoints import CheckpointAuditor, CheckpointResult
+from .remote import is_published, open_published
 from .store import open_entries
 from .verify import Violation, new_verifier
 
@@ -22,6 +24,8 @@ class AuditReport:
     policy_version: int | None = None
     violations: list[Violation] = field(default_factory=list)
     violation_count: int = 0
+    checkpoints: list[CheckpointResult] = field(default_factory=list)  # section 14.7
+    notices: list[Violation] = field(default_factory=list)  # findings that do not fail (R-12.4)
 
     @property
     def ok(self) -> bool:
@@ -38,6 +42,8 @@ class AuditReport:
             "policy_version": self.policy_version,
             "violation_count": self.violation_count,
             "violations": [v.to_json() for v in self.violations],
+            "checkpoints": [c.to_json() for c in self.checkpoints],
+            "notices": [n.to_json() for n in self.notices],
         }
 
 
@@ -46,8 +52,16 @@ def verify_path(
     *,
     progress: Callable[[int], None] | None = None,
     keep: int = 1000,
+    checkpoints: Sequence[tuple[str, bytes]] = (),
+    log_keys: Sequence[str] = (),
 ) -> AuditReport:
-    """Verify every entry at ``path`` (SQLite ledger or bundle); keeps the first ``keep`` violations."""
+    """Verify every entry at ``path`` (SQLite ledger, bundle, or published directory or URL);
+    keeps the first ``keep`` violations.
+
+    The Merkle tree is rebuilt from the entries and the ledger is checked against every
+    given checkpoint ``(source, note bytes)``, and against a published ledger's own
+    ``checkpoint``, with the pinned ``log_keys`` or else the ledger's operator keys (14.7).
+    """
     verifier = new_verifier()
     report = AuditReport(str(path))
 
@@ -57,11 +71,27 @@ def verify_path(
         if room > 0:
             report.violations.extend(found[:room])
 
-    for raw in open_entries(path):
+    given = list(checkpoints)
+    if is_published(path):
+        entries, published = open_published(path)
+        given.insert(0, (f"{str(path).rstrip('/')}/checkpoint", published))
+    else:
+        entries = open_entries(path)
+    auditor = CheckpointAuditor(given, log_keys) if given else None
+    for raw in entries:
         note(verifier.feed(raw))
+        if auditor is not None:
+            assert verifier.head is not None
+            auditor.observe(verifier.head, verifier.context.policy)
         if progress is not None:
             progress(1)
     note(verifier.finish())
+    for process in verifier.processes:  # e.g. a justified deviation from the rules' selection
+        report.notices.extend(getattr(process, "notices", ()))
+    if auditor is not None:
+        report.checkpoints = auditor.finish(verifier.context.origin)
+        for result in report.checkpoints:
+            note(result.violations)
     context = verifier.context
     report.size = context.size
     report.ledger_id = context.ledger_id

@@ -19,6 +19,7 @@ import sqlite_utils
 from .errors import InputError, LedgerError, StoreError
 from .keys import SigningKey
 from .model import GENESIS_PREV, GENESIS_TYPE, Entry, Signature, Statement, seal_entry
+from .treestore import TreeStore, log_signer
 from .verify import Verifier, Violation, new_verifier
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -59,6 +60,8 @@ class LedgerStore:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._verifier: Verifier | None = None
+        self.tree = TreeStore(conn)  # Merkle tree and signed checkpoints (SPEC.md 9, 14)
+        self.last_checkpoint: bytes | None = None  # the checkpoint signed by the last append
 
     # -- opening ------------------------------------------------------------------------
 
@@ -103,7 +106,13 @@ class LedgerStore:
         if version is None or int(version[0]) != SCHEMA_VERSION:
             store.close()
             raise InputError(f"{path}: unsupported ledger schema version {version[0] if version else None!r}")
+        if not readonly:  # a ledger from before the tree tables, or with the tree behind: catch up
+            store.tree.catch_up(store.size, store.iter_raw, store._stored_leaf_hash)
         return store
+
+    def _stored_leaf_hash(self, seq: int) -> bytes | None:
+        row = self.conn.execute("SELECT leaf_hash FROM entries WHERE seq = ?", (seq,)).fetchone()
+        return None if row is None else bytes(row[0])
 
     def close(self) -> None:
         self.conn.close()
@@ -188,13 +197,13 @@ class LedgerStore:
                         raise StoreError(f"rejected: {violations[0]}", seq=None)
                     verifier.record(entry.raw, checked, admitted=True)
                     appended.append(entry)
-                self._insert(appended)
+                self._insert(appended, operator)
             except BaseException:
                 self._verifier = None  # the in-memory state ran ahead of the database
                 raise
         return appended
 
-    def _insert(self, entries: Sequence[Entry]) -> None:
+    def _insert(self, entries: Sequence[Entry], operator: SigningKey) -> None:
         try:
             self.conn.executemany(
                 "INSERT INTO entries (seq, leaf_hash, statement_digest, type, raw) VALUES (?, ?, ?, ?, ?)",
@@ -202,10 +211,16 @@ class LedgerStore:
             )
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"database refused the append ({exc})") from None
-        self._after_insert(entries)
+        self._after_insert(entries, operator)
 
-    def _after_insert(self, entries: Sequence[Entry]) -> None:
-        """Hook for derived tables kept in the same transaction (e.g. the Merkle tree)."""
+    def _after_insert(self, entries: Sequence[Entry], operator: SigningKey) -> None:
+        """Derived tables kept in the same transaction: the Merkle tree gets the new leaves
+        and the operator signs a checkpoint of the new tree (SPEC.md 14.6)."""
+        builder = self.tree.append_leaves((e.leaf_hash for e in entries), start=entries[0].seq)
+        assert self._verifier is not None and self._verifier.context.origin is not None
+        self.last_checkpoint = self.tree.sign_checkpoint(
+            self._verifier.context.origin, log_signer(self._verifier.context.origin, operator), builder
+        )
 
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:

@@ -1,0 +1,394 @@
+"""Transparency commands: checkpoints, proofs, witnesses and static publication (SPEC 14-15)."""
+
+from __future__ import annotations
+
+import fcntl
+import time
+import urllib.parse
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from ledger import merkle, note
+from ledger.checkpoints import (
+    format_consistency_proof,
+    parse_consistency_proof,
+    witness_check,
+    witness_config,
+)
+from ledger.errors import InputError, ProofError, StoreError
+from ledger.publish import publish as publish_directory
+from ledger.remote import Published, is_published
+from ledger.store import LedgerStore
+from ledger.treestore import log_signer, log_vkey
+
+from ._common import echo_json, load_key, passphrase_options, read_input, write_atomic
+
+LOCATION_ARG = click.argument("location", metavar="PATH")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@contextmanager
+def proof_source(location: str, size: int | None = None) -> Iterator[tuple[bytes, note.Checkpoint, merkle.NodeSource]]:
+    """(checkpoint note, its body, a node source) from a SQLite ledger or a published ledger.
+
+    ``size`` picks the stored checkpoint of that size (SQLite ledgers only)."""
+    if is_published(location):
+        pub = Published(location)
+        data, cp = pub.checkpoint()
+        if size is not None and size != cp.size:
+            raise InputError(f"{location}: publishes a checkpoint of size {cp.size}, not {size}")
+        yield data, cp, pub.node_source(cp.size)
+        return
+    with LedgerStore.open(Path(location)) as store:
+        if size is None:
+            latest = store.tree.latest_checkpoint()
+            data = latest[2] if latest else None
+        else:
+            data = store.tree.checkpoint_at(size)
+        if data is None:
+            which = "no signed checkpoint" if size is None else f"no signed checkpoint of size {size}"
+            raise StoreError(f"{location}: {which} (sign one with ledger checkpoint --operator-key)")
+        yield data, note.Checkpoint.parse(note.parse_note(data)[0]), store.tree.nodes
+
+
+def _read_lines_of_signatures(data: bytes, source: str) -> list[str]:
+    """Signature lines from a file holding signature lines or a whole (co)signed note."""
+    text = data.decode("utf-8", "replace")
+    if "\n\n" in text:
+        return [s.line() for s in note.parse_note(data)[1]]
+    lines = [line + "\n" for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputError(f"{source}: no signature lines")
+    for line in lines:
+        note.parse_signature_line(line)
+    return lines
+
+
+# --------------------------------------------------------------------------- checkpoint
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--operator-key", type=click.Path(dir_okay=False, path_type=Path), help="Sign a checkpoint of the current tree with this operator key.")
+@passphrase_options
+@click.option("--cosignature", "cosignatures", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="Attach witness cosignatures (file of lines, or a cosigned note) to the latest checkpoint. Repeatable.")
+@click.option("--log-key", "show_key", is_flag=True, help="Print the log's verifier key(s) (operator keys in force, name = origin) instead.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the checkpoint note to this file.")
+def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphrase_env, cosignatures, show_key: bool, out: Path | None) -> None:
+    """Print the latest signed checkpoint (C2SP tlog-checkpoint note) of a ledger.
+
+    Every append already signs one. --operator-key signs a checkpoint of the current tree
+    now (e.g. after an operator key rotation, or for a ledger from before checkpoints); the
+    store refuses to sign a tree inconsistent with any checkpoint it signed before.
+
+    \b
+    Examples:
+      ledger checkpoint ledger.db > checkpoint.txt
+      ledger checkpoint ledger.db --operator-key keys/operator.key
+      ledger checkpoint ledger.db --cosignature witness-a.sig --cosignature witness-b.sig
+      ledger checkpoint ledger.db --log-key
+    """
+    with LedgerStore.open(path) as store:
+        if show_key:
+            context = store.verifier().context
+            for kid in context.policy.roles["operator"].key_ids:
+                click.echo(log_vkey(context.origin, context.policy.keys[kid].raw))
+            return
+        if operator_key is not None:
+            key = load_key(operator_key, passphrase_file, passphrase_env)
+            context = store.verifier().context
+            if key.public.key_id not in context.policy.roles["operator"].key_ids:
+                raise StoreError(f"key {key.public.key_id[:12]} is not an operator key of policy version {context.policy.version}")
+            with store._write_transaction():
+                store.tree.sign_checkpoint(context.origin, log_signer(context.origin, key))
+        latest = store.tree.latest_checkpoint()
+        if latest is None:
+            raise StoreError(f"{path}: no signed checkpoint yet; sign one with --operator-key")
+        data = latest[2]
+        if cosignatures:
+            policy = store.verifier().context.policy
+            witnesses, _ = witness_config(policy)
+            known = {(w.name, w.key_id): w for w in witnesses}
+            text = note.parse_note(data)[0]
+            lines = []
+            for file in cosignatures:
+                for line in _read_lines_of_signatures(read_input(file, "cosignature"), str(file)):
+                    sig = note.parse_signature_line(line)
+                    w = known.get((sig.name, sig.key_id))
+                    if w is None:
+                        raise ProofError(f"{file}: cosignature by {sig.name}+{sig.key_id.hex()} which is not a witness of policy version {policy.version}")
+                    note.verify_cosignature(text, line, w)
+                    lines.append(line)
+            existing = {s.line() for s in note.parse_note(data)[1]}
+            new = note.add_signature_lines(data, [x for x in dict.fromkeys(lines) if x not in existing])
+            with store._write_transaction():
+                store.tree.replace_checkpoint_note(data, new)
+            data = new
+    if out is not None:
+        write_atomic(out, data)
+    click.echo(data.decode("utf-8"), nl=False)
+
+
+# --------------------------------------------------------------------------- proofs
+
+
+@click.command()
+@LOCATION_ARG
+@click.option("--seq", type=click.IntRange(min=0), help="Entry whose inclusion to prove (C2SP tlog-proof).")
+@click.option("--old-size", type=click.IntRange(min=1), help="Prove consistency from this size to the checkpoint instead.")
+@click.option("--size", type=click.IntRange(min=1), help="Use the stored checkpoint of this size (default: the latest).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the proof here instead of stdout.")
+def prove(location: str, seq: int | None, old_size: int | None, size: int | None, out: Path | None) -> None:
+    """Print an inclusion proof (C2SP tlog-proof) or a consistency proof.
+
+    PATH is a SQLite ledger, a published directory, or its http(s) URL (then only the
+    checkpoint and the hash tiles the proof needs are fetched).
+
+    \b
+    Examples:
+      ledger prove ledger.db --seq 42 > entry-42.proof
+      ledger prove https://ledger.example.org/mx --seq 42
+      ledger prove ledger.db --old-size 100 > consistency.txt
+    """
+    if (seq is None) == (old_size is None):
+        raise click.UsageError("give exactly one of --seq or --old-size")
+    with proof_source(location, size) as (data, cp, nodes):
+        if seq is not None:
+            if seq >= cp.size:
+                raise ProofError(f"entry {seq} is not covered by the checkpoint of size {cp.size}")
+            result = note.format_proof(seq, merkle.inclusion_proof(seq, cp.size, nodes), data)
+        else:
+            assert old_size is not None
+            if old_size > cp.size:
+                raise ProofError(f"size {old_size} is larger than the checkpoint's {cp.size}")
+            result = format_consistency_proof(old_size, merkle.consistency_proof(old_size, cp.size, nodes))
+    if out is not None:
+        write_atomic(out, result)
+    else:
+        click.echo(result.decode("utf-8"), nl=False)
+
+
+@click.command("check-proof")
+@click.argument("proof_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--entry-file", type=click.Path(dir_okay=False, path_type=Path), help="The entry's exact bytes (one final newline is ignored).")
+@click.option("--leaf-hash", help="Or the entry's RFC 9162 leaf hash, 64 hex digits.")
+@click.option("--log-key", required=True, help="The log's verifier key, name+keyid+base64 (name = origin).")
+@click.option("--witness", "witnesses", multiple=True, help="A witness cosigner key (type 0x04 vkey). Repeatable.")
+@click.option("--min-witnesses", default=0, show_default=True, type=click.IntRange(min=0), help="Cosignatures required.")
+@click.option("--json", "as_json", is_flag=True)
+def check_proof(proof_file: Path, entry_file: Path | None, leaf_hash: str | None, log_key: str, witnesses, min_witnesses: int, as_json: bool) -> None:
+    """Check an inclusion proof (receipt) offline: nothing but the proof, the entry and keys.
+
+    \b
+    Example:
+      ledger check-proof entry-42.proof --entry-file entry-42.json \\
+        --log-key 'ledger.example.org/mx+1a2b3c4d+AeR...'
+    """
+    if (entry_file is None) == (leaf_hash is None):
+        raise click.UsageError("give exactly one of --entry-file or --leaf-hash")
+    proof = read_input(proof_file, "proof")
+    if entry_file is not None:
+        leaf = read_input(entry_file, "entry")
+        if leaf.endswith(b"\n"):
+            leaf = leaf[:-1]
+        is_hash = False
+    else:
+        try:
+            leaf = bytes.fromhex(leaf_hash or "")
+        except ValueError:
+            raise click.BadParameter("not hex", param_hint="--leaf-hash") from None
+        is_hash = True
+    cp = note.verify_proof(proof, leaf, log_key, leaf_is_hash=is_hash, witnesses=witnesses, min_witnesses=min_witnesses)
+    index = note.parse_proof(proof).index
+    if as_json:
+        echo_json({"ok": True, "index": index, "origin": cp.origin, "size": cp.size, "root": cp.root_hash.hex()})
+    else:
+        click.echo(f"OK: entry {index} is included in {cp.origin} at tree size {cp.size} (root {cp.root_hash.hex()[:16]}…)")
+
+
+# --------------------------------------------------------------------------- publish
+
+
+@click.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory to write (created; republishing updates it).")
+def publish(path: Path, out: Path) -> None:
+    """Publish the ledger as static files (C2SP tlog-tiles) for any web server or CDN.
+
+    Writes checkpoint, tile/<L>/<N>, tile/entries/<N>, bundle.jsonl and
+    rounds/<R>/ranking.json for the latest signed checkpoint. Readers run
+    `ledger verify DIR-or-URL`.
+
+    \b
+    Example:
+      ledger publish ledger.db --out /var/www/ledger && ledger verify /var/www/ledger
+    """
+    with LedgerStore.open(path) as store:
+        report = publish_directory(store, out)
+    click.echo(
+        f"published size {report.size} to {out}: {report.tiles_written} tiles and {report.bundles_written} "
+        f"entry bundles written ({report.tiles_kept + report.bundles_kept} unchanged), "
+        f"{len(report.rounds)} ranking document(s)"
+        + ("" if report.rounds_hook == "ok" else f" [{report.rounds_hook}]")
+    )
+
+
+# --------------------------------------------------------------------------- witness
+
+
+@click.group()
+def witness() -> None:
+    """Witness commands: cosign checkpoints (C2SP tlog-cosignature/v1), attach cosignatures.
+
+    \b
+    Example:
+      ledger witness key keys/witness-a.key --name witness-a.example.org
+      ledger witness cosign checkpoint.txt --key keys/witness-a.key --name witness-a.example.org \\
+        --state ~/.witness --ledger https://ledger.example.org/mx --log-key 'ledger.example.org/mx+…'
+    """
+
+
+def _origin_dir(state: Path, origin: str) -> Path:
+    return state / urllib.parse.quote(origin, safe="")
+
+
+@contextmanager
+def _locked(state: Path) -> Iterator[None]:
+    state.mkdir(parents=True, exist_ok=True)
+    with open(state / ".lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+@witness.command("key")
+@click.argument("key_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", required=True, help="The witness's name (a host-like name).")
+@passphrase_options
+def witness_key(key_file: Path, name: str, passphrase_file, passphrase_env) -> None:
+    """Print the witness's cosigner verifier key (type 0x04 vkey) for policies and verifiers.
+
+    \b
+    Example:
+      ledger witness key keys/witness-a.key --name witness-a.example.org
+    """
+    key = load_key(key_file, passphrase_file, passphrase_env)
+    click.echo(note.cosigner_key_string(name, key.public.raw))
+
+
+@witness.command("cosign")
+@click.argument("checkpoint_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The witness's private key.")
+@click.option("--name", required=True, help="The witness's name (its cosigner key name).")
+@click.option("--state", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory of the witness's state and evidence.")
+@click.option("--log-key", help="The log's verifier key; needed the first time, then pinned in the state.")
+@click.option("--proof", "proof_file", type=click.Path(dir_okay=False, path_type=Path), help="Consistency proof from the last cosigned size ('old N' + base64 lines).")
+@click.option("--ledger", "ledger_location", help="Or compute the consistency proof from this ledger (SQLite, directory or URL).")
+@click.option("--at", "at", type=click.IntRange(min=0), help="Cosignature time, POSIX seconds (default: now).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the cosigned note here (default: print the cosignature line).")
+@passphrase_options
+def witness_cosign(checkpoint_file: Path, key_file: Path, name: str, state: Path, log_key: str | None, proof_file: Path | None,
+                   ledger_location: str | None, at: int | None, out: Path | None, passphrase_file, passphrase_env) -> None:
+    """Cosign a checkpoint if it extends the last one this witness cosigned for its origin.
+
+    Refuses a rollback (smaller size), a fork (same size, other root) and a checkpoint
+    whose consistency proof from the last cosigned one fails. Every cosigned checkpoint is
+    kept under STATE/<origin>/cosigned/ as evidence.
+
+    \b
+    Example:
+      ledger witness cosign checkpoint.txt --key keys/w.key --name w.example.org \\
+        --state ./w-state --ledger ledger.db --at 1767225600
+    """
+    data = read_input(checkpoint_file, "checkpoint")
+    try:
+        body = note.Checkpoint.parse(note.parse_note(data)[0])
+    except ProofError as exc:
+        raise ProofError(f"{checkpoint_file}: {exc.message}") from None
+    key = load_key(key_file, passphrase_file, passphrase_env)
+    timestamp = int(time.time()) if at is None else at
+    with _locked(state):
+        odir = _origin_dir(state, body.origin)
+        pinned_file = odir / "log.vkey"
+        pinned = pinned_file.read_text(encoding="utf-8").strip() if pinned_file.is_file() else None
+        if pinned is not None and log_key is not None and log_key != pinned:
+            raise ProofError(f"--log-key differs from the key pinned for {body.origin} in {pinned_file}")
+        vkey = pinned or log_key
+        if vkey is None:
+            raise click.UsageError(f"first checkpoint from {body.origin}: give --log-key")
+        log_verifier = note.NoteVerifier.from_string(vkey)
+        latest_file = odir / "latest.note"
+        old = latest_file.read_bytes() if latest_file.is_file() else None
+        proof = None
+        if old is not None:
+            old_size = note.Checkpoint.parse(note.parse_note(old)[0]).size
+            if proof_file is not None:
+                proof = parse_consistency_proof(read_input(proof_file, "consistency proof"))
+            elif ledger_location is not None and 0 < old_size < body.size:
+                with proof_source(ledger_location) as (_, served, nodes):
+                    if served.size < body.size:
+                        raise InputError(f"{ledger_location}: has {served.size} entries, fewer than the checkpoint's {body.size}")
+                    proof = (old_size, merkle.consistency_proof(old_size, body.size, nodes))
+        cp = witness_check(data, log_verifier, old, proof)
+        line = note.cosign(cp.format(), timestamp, note.NoteSigner(name, key))
+        cosigned = note.add_signature_lines(data, [line])
+        odir.mkdir(parents=True, exist_ok=True)
+        (odir / "cosigned").mkdir(exist_ok=True)
+        write_atomic(odir / "cosigned" / f"{cp.size:012d}-{cp.root_hash.hex()[:16]}-{timestamp}.note", cosigned)
+        if pinned is None:
+            write_atomic(pinned_file, (vkey + "\n").encode("utf-8"))
+        write_atomic(latest_file, cosigned)
+    if out is not None:
+        write_atomic(out, cosigned)
+        click.echo(f"cosigned {cp.origin} size {cp.size}; wrote {out}", err=True)
+    else:
+        click.echo(line, nl=False)
+
+
+@witness.command("attach")
+@click.argument("checkpoint_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("cosignature_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--witness", "witnesses", multiple=True, help="Only accept cosignatures that verify under these cosigner keys (vkeys).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the cosigned note here (default: stdout).")
+def witness_attach(checkpoint_file: Path, cosignature_files, witnesses, out: Path | None) -> None:
+    """Attach cosignature lines (or the signatures of cosigned copies) to a checkpoint note.
+
+    \b
+    Example:
+      ledger witness attach checkpoint.txt w1.sig w2.sig --out checkpoint.cosigned
+    """
+    data = read_input(checkpoint_file, "checkpoint")
+    text, existing = note.parse_note(data)
+    known = {(w.name, w.key_id): w for w in map(note.NoteVerifier.from_string, witnesses)}
+    seen = {s.line() for s in existing}
+    lines = []
+    for file in cosignature_files:
+        raw = read_input(file, "cosignature")
+        if b"\n\n" in raw and note.parse_note(raw)[0] != text:
+            raise ProofError(f"{file}: is a note over another checkpoint text")
+        for line in _read_lines_of_signatures(raw, str(file)):
+            if line in seen:
+                continue
+            if known:
+                sig = note.parse_signature_line(line)
+                w = known.get((sig.name, sig.key_id))
+                if w is None:
+                    raise ProofError(f"{file}: signature by {sig.name}+{sig.key_id.hex()} is not from a given witness")
+                note.verify_cosignature(text, line, w)
+            seen.add(line)
+            lines.append(line)
+    result = note.add_signature_lines(data, lines)
+    if out is not None:
+        write_atomic(out, result)
+    else:
+        click.echo(result.decode("utf-8"), nl=False)
+
+
+COMMANDS = [checkpoint, prove, check_proof, publish, witness]
