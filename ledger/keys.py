@@ -299,8 +299,8 @@ def _load_openssh(data: bytes, passphrase: bytes | None) -> object:
         if "bcrypt" in str(exc):
             raise KeyFileError(
                 "encrypted OpenSSH private keys need the 'bcrypt' package, which is not "
-                "installed; install it, or convert the key to PKCS#8 "
-                "(ssh-keygen -p -m PKCS8 -f FILE)"
+                "installed; install it, or remove the key's passphrase with ssh-keygen -p "
+                "and load the unencrypted key"
             ) from None
         raise KeyFileError("unsupported OpenSSH private key cipher or key type") from None
     except ValueError:
