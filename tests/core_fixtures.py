@@ -324,3 +324,21 @@ def run_ledger(*args: str | Path, cwd: Path | None = None, env: dict[str, str] |
         text=True,
         timeout=120,
     )
+
+
+def append_worker(path: str, seed: str, worker: int, count: int) -> list[int]:
+    """Append ``count`` org.register statements one by one (a separate process's job in the
+    concurrency test); returns the sequence numbers it got."""
+    keys = KeyRing(seed)
+    store = LedgerStore.open(path)
+    got: list[int] = []
+    try:
+        ledger_id = store.verifier().context.ledger_id
+        for i in range(count):
+            body = {"org_id": f"w{worker}-{i}", "name": f"Worker {worker} organization {i}", "aliases": []}
+            statement = Statement.build("org.register", body, "2026-03-01T00:00:00Z", ledger_id)
+            entry = store.append(statement, [statement.sign(keys["recorder-1"])], keys[OPERATOR])
+            got.append(entry.seq)
+    finally:
+        store.close()
+    return got
