@@ -159,6 +159,8 @@ class TreeStore:
                 self.conn.execute("DELETE FROM merkle_nodes")
                 self._set_size(0)
                 size = 0
+            else:  # drop any node beyond the recorded size (it will be recomputed)
+                self.conn.execute("DELETE FROM merkle_nodes WHERE ((idx + 1) << level) > ?", (size,))
             builder = self.builder()
             added = 0
             batch: list[bytes] = []
