@@ -14,7 +14,14 @@ from typing import Union
 
 from ledger import canonical
 from ledger.errors import CanonicalError, KeyFileError, LedgerError
-from ledger.keys import PublicKey, SigningKey, is_encrypted, load_private_key, serialize_private_key
+from ledger.keys import (
+    DEFAULT_KDF_ROUNDS,
+    PublicKey,
+    SigningKey,
+    is_encrypted,
+    load_private_key,
+    serialize_private_key,
+)
 
 __all__ = [
     "write_private_key_file",
@@ -73,10 +80,12 @@ def _write_new(path: Path, data: bytes, mode: int) -> None:
     _fsync_dir(path.parent)
 
 
-def write_private_key_file(path: PathLike, key: SigningKey, passphrase: bytes | None) -> None:
-    """Write ``key`` as PKCS#8 PEM (encrypted iff ``passphrase``) to a new file, mode 0600."""
+def write_private_key_file(
+    path: PathLike, key: SigningKey, passphrase: bytes | None, *, kdf_rounds: int = DEFAULT_KDF_ROUNDS
+) -> None:
+    """Write ``key`` to a new file, mode 0600: encrypted OpenSSH format iff ``passphrase``."""
     path = Path(path)
-    data = serialize_private_key(key, passphrase)
+    data = serialize_private_key(key, passphrase, kdf_rounds=kdf_rounds)
     _write_new(path, data, 0o600)
 
 

@@ -178,21 +178,21 @@ def test_repr_never_shows_the_seed() -> None:
 def test_encrypted_round_trip() -> None:
     key = SigningKey.generate()
     pem = serialize_private_key(key, PASSPHRASE)
-    assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----\n")
+    assert pem.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----\n")
     assert is_encrypted_private_key(pem)
     loaded = load_private_key(pem, PASSPHRASE)
     assert loaded.public == key.public
     assert _seed(loaded) == _seed(key)
 
 
-def test_encryption_is_pbes2_pbkdf2_sha256_aes256cbc() -> None:
-    der = base64.b64decode(b"".join(serialize_private_key(SigningKey.generate(), b"pw").splitlines()[1:-1]))
-    pbes2 = bytes.fromhex("06092a864886f70d01050d")  # 1.2.840.113549.1.5.13
-    pbkdf2 = bytes.fromhex("06092a864886f70d01050c")  # 1.2.840.113549.1.5.12
-    hmac_sha256 = bytes.fromhex("06082a864886f70d0209")  # 1.2.840.113549.2.9
-    aes256cbc = bytes.fromhex("060960864801650304012a")  # 2.16.840.1.101.3.4.1.42
-    for oid in (pbes2, pbkdf2, hmac_sha256, aes256cbc):
-        assert oid in der
+def test_encryption_is_openssh_aes256ctr_bcrypt_16_rounds() -> None:
+    blob = base64.b64decode(b"".join(serialize_private_key(SigningKey.generate(), b"pw").splitlines()[1:-1]))
+    assert blob.startswith(b"openssh-key-v1\x00")
+    assert b"\x00\x00\x00\x0aaes256-ctr\x00\x00\x00\x06bcrypt" in blob
+    # kdf options: string salt (16 bytes) then uint32 rounds
+    options = blob[blob.index(b"bcrypt") + 6:]
+    assert options[:8] == bytes.fromhex("00000018" "00000010")  # options length 24, salt length 16
+    assert int.from_bytes(options[24:28], "big") == 16
 
 
 def test_unencrypted_round_trip() -> None:
@@ -302,14 +302,9 @@ def test_encrypted_openssh_key() -> None:
     assert is_encrypted_private_key(ENCRYPTED_OPENSSH)
     with pytest.raises(KeyFileError, match="^key is encrypted: a passphrase is required$"):
         load_private_key(ENCRYPTED_OPENSSH, None)
-    if importlib.util.find_spec("bcrypt") is None:
-        # cryptography needs the optional bcrypt package for bcrypt-pbkdf; we do not depend on it.
-        with pytest.raises(KeyFileError, match="need the 'bcrypt' package"):
-            load_private_key(ENCRYPTED_OPENSSH, b"pw")
-    else:
-        assert load_private_key(ENCRYPTED_OPENSSH, b"pw").public.raw.hex() == ENCRYPTED_OPENSSH_PUBLIC
-        with pytest.raises(KeyFileError, match="^wrong passphrase or corrupted key$"):
-            load_private_key(ENCRYPTED_OPENSSH, b"wrong")
+    assert load_private_key(ENCRYPTED_OPENSSH, b"pw").public.raw.hex() == ENCRYPTED_OPENSSH_PUBLIC
+    with pytest.raises(KeyFileError, match="^wrong passphrase or corrupted key$"):
+        load_private_key(ENCRYPTED_OPENSSH, b"wrong")
 
 
 def test_error_messages_hold_no_key_material(rsa_key: rsa.RSAPrivateKey) -> None:
