@@ -13,7 +13,7 @@ import click
 from ledger.errors import InputError
 from ledger.scoring import authoring as A
 from ledger.scoring.process import ScoringProcess, scoring_process
-from ledger.scoring.replay import RankingDocument, replay
+from ledger.scoring.replay import RankingDocument, ReplayError, replay
 from ledger.scoring.state import ScoringState
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 from ledger.store import open_entries
@@ -129,7 +129,7 @@ def explain(path: Path, number: int, org: str, as_json: bool) -> None:
     doc = loaded.document(number).document
     rows = [r for r in doc["ranking"] if r["org"] == org]
     if not rows:
-        raise InputError(f"{org!r} is not eligible in round {number} (eligible: {', '.join(doc['eligible'])})")
+        raise ReplayError(f"{org!r} is not eligible in round {number} (eligible: {', '.join(doc['eligible'])})")
     row = rows[0]
     excluded = []
     for item in doc["excluded"]:

@@ -136,7 +136,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
 
     raw_by_org: dict[str, dict[int, int]] = {o: {} for o in eligible}
     breakdown: dict[str, dict[tuple[str, str, int], int]] = {o: {} for o in eligible}
-    contributions: dict[str, list[tuple[str, int, int, int]]] = {o: [] for o in eligible}
+    contributions: dict[str, list[tuple[str, int, str, int, int]]] = {o: [] for o in eligible}
     excluded: list[tuple[str, int, str, str]] = []  # (incident, seq, reason, org or "")
     counted_incidents = 0
 
@@ -202,7 +202,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
             for role, part in parts:
                 cell = (kind, role, share)
                 cells[cell] = cells.get(cell, 0) + part * multiplier
-            contributions[org].append((incident.incident_id, seq, share, total))
+            contributions[org].append((incident.incident_id, seq, incident.digests[index], share, total))
 
     denominator = rules.denominator
     places = rules.places
@@ -241,8 +241,8 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
             },
             "breakdown": table,
             "incidents": [
-                {"incident": i, "seq": s, "contribution": display(c, places), "exact": exact(c)}
-                for i, s, k, n in items
+                {"incident": i, "seq": s, "statement": d, "contribution": display(c, places), "exact": exact(c)}
+                for i, s, d, k, n in items
                 for c in (Fraction(n, denominator * k),)
             ],
         }

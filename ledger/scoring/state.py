@@ -30,6 +30,7 @@ class Org:
 class Incident:
     incident_id: str
     versions: list[tuple[int, dict[str, Any]]]  # (seq, incident body), ascending seq
+    digests: list[str] = field(default_factory=list)  # statement digest of each version
     retracted: tuple[int, str] | None = None  # (seq, reason)
 
     @property
@@ -179,10 +180,12 @@ class ScoringState:
             org.merged_into = body["other"]
 
     def _incident_record(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        self.incidents[body["incident_id"]] = Incident(body["incident_id"], [(seq, body)])
+        self.incidents[body["incident_id"]] = Incident(body["incident_id"], [(seq, body)], [digest])
 
     def _incident_amend(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        self.incidents[body["incident"]["incident_id"]].versions.append((seq, body["incident"]))
+        incident = self.incidents[body["incident"]["incident_id"]]
+        incident.versions.append((seq, body["incident"]))
+        incident.digests.append(digest)
 
     def _incident_retract(self, seq: int, body: dict[str, Any], digest: str) -> None:
         self.incidents[body["incident_id"]].retracted = (seq, body["reason"])
