@@ -1,0 +1,433 @@
+"""Importing incidents from CSV (ACLED / GTD style) as one signed batch (SPEC.md 17).
+
+Two phases, so that nothing is written unless every row is good:
+
+1. **parse** (:func:`parse_csv`): every row becomes an ``incident.record`` body; each
+   problem is reported as ``row R, column C: problem`` (rows are numbered as a spreadsheet
+   shows them: the header is row 1, the first incident row 2). Organizations are resolved
+   from their id, registered name or alias (case-insensitive);
+2. **check** (:func:`check_batch`): every statement is signed by the recorder, sealed, and
+   run through the same verifier as ``ledger verify`` against the ledger as it is, in order,
+   without writing anything; a violation is reported against its row.
+
+Only then does :func:`ledger.store.LedgerStore.append_many` append the whole batch in one
+transaction (which verifies it again, under the write lock).
+
+Default columns (a mapping file renames them and translates values; see SPEC.md 17):
+
+============================  ==========================================================
+``event_id``                  incident id (lowercase letters, digits, ``-``, ``_``, ``.``)
+``event_date``                ``YYYY-MM-DD`` (or the mapping's ``date_format``)
+``time_precision``            ``day``/``week``/``month`` or ACLED's ``1``/``2``/``3``; default day
+``admin1_code``               ISO 3166-2 subdivision, e.g. ``MX-GRO``
+``admin2``                    municipality (optional)
+``event_type``                one of the incident kinds (``killing``, ``kidnapping`` …)
+``victims``                   ``ROLE=LOW/BEST/HIGH`` items separated by ``;`` (optional)
+``fatalities``                ACLED-style single count, used when ``victims`` is empty,
+                              with role ``victim_role`` (default ``unknown``)
+``actor1``, ``actor2``        organization id, name or alias (empty: unattributed)
+``actorN_basis``              ``claim``/``official_finding``/``forensic``/``media``/``inference``
+``actorN_confidence``         ``low``/``medium``/``high``
+``claims``                    ``ORG:STANCE:CHANNEL`` items separated by ``;`` (optional)
+``sources``                   ``PUBLISHER:SCALE:DATE:COMMITMENT`` items separated by ``;``
+``notes``                     free text (optional; never personal data)
+============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+from .errors import InputError, LedgerError, SchemaError
+from .keys import SigningKey
+from .model import GENESIS_PREV, Statement, seal_entry
+from .scoring.state import ScoringState
+from .scoring.types import BASES, CONFIDENCES, KINDS, ROLES
+from .validation import validate
+from .verify import Verifier
+
+FIELDS = (
+    "event_id", "event_date", "time_precision", "admin1_code", "admin2", "event_type", "victims",
+    "fatalities", "victim_role", "actor1", "actor1_basis", "actor1_confidence", "actor2", "actor2_basis",
+    "actor2_confidence", "claims", "sources", "notes",
+)
+REQUIRED = ("event_id", "event_date", "admin1_code", "event_type", "sources")
+PRECISIONS = {"day": "day", "week": "week", "month": "month", "1": "day", "2": "week", "3": "month"}
+STANCES = ("claimed", "denied")
+CHANNELS = ("communique", "banner", "video", "social_media", "other")
+SCALES = ("local", "national", "international")
+MAX_ROWS = 1_000_000
+
+
+class ImportFailed(LedgerError):
+    """One or more rows are bad; ``problems`` lists every one of them."""
+
+    def __init__(self, problems: Sequence["Problem"]) -> None:
+        self.problems = list(problems)
+        more = f" (and {len(self.problems) - 1} more problem(s))" if len(self.problems) > 1 else ""
+        super().__init__(f"{self.problems[0]}{more}; nothing was appended")
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int | None  # spreadsheet row (header = 1); None for the file as a whole
+    column: str | None  # the column as named in the file
+    message: str
+
+    def __str__(self) -> str:
+        where = [f"row {self.row}" if self.row is not None else "file"]
+        if self.column:
+            where.append(f"column {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class Mapping_:
+    """How a CSV layout maps onto the default columns (a mapping file, SPEC.md 17.2)."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # field -> header in the file
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> {their value: ours}
+    defaults: dict[str, str] = field(default_factory=dict)  # field -> value when the cell is empty
+    date_format: str = "%Y-%m-%d"
+    delimiter: str = ","
+
+    def header(self, name: str) -> str:
+        return self.columns.get(name, name)
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def read_mapping(data: bytes, where: str) -> Mapping_:
+    try:
+        obj = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{where}: not a JSON mapping file ({exc})") from None
+    if not isinstance(obj, dict):
+        raise InputError(f"{where}: the mapping must be a JSON object")
+    unknown = set(obj) - {"columns", "values", "defaults", "date_format", "delimiter", "comment"}
+    if unknown:
+        raise InputError(f"{where}: unknown member {sorted(unknown)[0]!r} (allowed: columns, values, defaults, date_format, delimiter, comment)")
+    mapping = Mapping_(
+        columns=dict(obj.get("columns", {})), values={k: dict(v) for k, v in obj.get("values", {}).items()},
+        defaults=dict(obj.get("defaults", {})), date_format=obj.get("date_format", "%Y-%m-%d"),
+        delimiter=obj.get("delimiter", ","),
+    )
+    for section in ("columns", "values", "defaults"):
+        for name in getattr(mapping, section):
+            if name not in FIELDS and not (section == "values" and name == "actor"):
+                raise InputError(f"{where}: {section} names unknown field {name!r} (fields: {', '.join(FIELDS)})")
+    if len(mapping.delimiter) != 1:
+        raise InputError(f"{where}: delimiter must be one character")
+    return mapping
+
+
+class _Row:
+    """One CSV row being parsed; collects its problems."""
+
+    def __init__(self, number: int, cells: dict[str, str], mapping: Mapping_) -> None:
+        self.number = number
+        self.cells = cells
+        self.mapping = mapping
+        self.problems: list[Problem] = []
+
+    def column(self, name: str) -> str:
+        return self.mapping.header(name)
+
+    def get(self, name: str) -> str:
+        value = (self.cells.get(self.mapping.header(name)) or "").strip()
+        if not value:
+            value = self.mapping.defaults.get(name, "")
+        table = self.mapping.values.get(name) or (self.mapping.values.get("actor") if name in ("actor1", "actor2") else None)
+        if table and value in table:
+            value = table[value]
+        return value
+
+    def bad(self, name: str, message: str) -> None:
+        self.problems.append(Problem(self.number, self.column(name), message))
+
+    def choice(self, name: str, allowed: Sequence[str], default: str | None = None) -> str | None:
+        value = self.get(name) or (default or "")
+        if value not in allowed:
+            found = f"{value!r}" if value else "an empty cell"
+            self.bad(name, f"expected one of {', '.join(allowed)}, found {found}")
+            return None
+        return value
+
+
+def _day(text: str, fmt: str) -> str | None:
+    try:
+        return datetime.strptime(text, fmt).date().isoformat() if fmt != "%Y-%m-%d" else date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _count(text: str) -> int | None:
+    if not text.isdigit() or len(text) > 10:
+        return None
+    value = int(text)
+    return value if value <= 1_000_000_000 else None
+
+
+class OrgResolver:
+    """Organization ids, names and aliases (case-insensitive) to ids."""
+
+    def __init__(self, state: ScoringState) -> None:
+        self.ids = set(state.orgs)
+        self.names: dict[str, set[str]] = {}
+        for org in state.orgs.values():
+            for label in [org.name, *org.aliases]:
+                self.names.setdefault(label.casefold(), set()).add(org.org_id)
+
+    def resolve(self, value: str) -> tuple[str | None, str | None]:
+        if value in self.ids:
+            return value, None
+        found = self.names.get(value.casefold(), set())
+        if len(found) == 1:
+            return next(iter(found)), None
+        if len(found) > 1:
+            return None, f"{value!r} is ambiguous: it names {', '.join(sorted(found))}; use the organization id"
+        return None, f"{value!r} is not a registered organization (id, name or alias); register it first (ledger new-org)"
+
+
+def _parse_row(row: _Row, orgs: OrgResolver) -> dict[str, Any] | None:
+    fmt = row.mapping.date_format
+    incident_id = row.get("event_id")
+    if not incident_id:
+        row.bad("event_id", "is empty; every incident needs an id")
+    day_text = row.get("event_date")
+    day = _day(day_text, fmt) if day_text else None
+    if day is None:
+        row.bad("event_date", f"expected a calendar date as {fmt}, found {day_text!r}" if day_text else "is empty")
+    precision_text = row.get("time_precision") or "day"
+    precision = PRECISIONS.get(precision_text.lower())
+    if precision is None:
+        row.bad("time_precision", f"expected day, week, month (or 1, 2, 3), found {precision_text!r}")
+    state = row.get("admin1_code")
+    if not state:
+        row.bad("admin1_code", "is empty; expected an ISO 3166-2 code such as MX-GRO")
+    kind = row.choice("event_type", KINDS)
+    victims: list[dict[str, Any]] = []
+    victims_text = row.get("victims")
+    if victims_text:
+        for item in [p.strip() for p in victims_text.split(";") if p.strip()]:
+            role, sep, counts = item.partition("=")
+            numbers = [_count(x.strip()) for x in counts.split("/")] if sep else []
+            if role.strip() not in ROLES:
+                row.bad("victims", f"unknown victim role {role.strip()!r} in {item!r} (roles: {', '.join(ROLES)})")
+            elif not numbers or len(numbers) > 3 or None in numbers:
+                row.bad("victims", f"expected ROLE=LOW[/BEST[/HIGH]] with whole numbers, found {item!r}")
+            else:
+                low = numbers[0]
+                best = numbers[1] if len(numbers) > 1 else low
+                high = numbers[2] if len(numbers) > 2 else best
+                if not low <= best <= high:  # type: ignore[operator]
+                    row.bad("victims", f"expected low <= best <= high, found {item!r}")
+                elif any(v["role"] == role.strip() for v in victims):
+                    row.bad("victims", f"role {role.strip()!r} is listed twice")
+                else:
+                    victims.append({"role": role.strip(), "low": low, "best": best, "high": high})
+    else:
+        fatalities = row.get("fatalities")
+        if fatalities:
+            n = _count(fatalities)
+            role = row.get("victim_role") or "unknown"
+            if n is None:
+                row.bad("fatalities", f"expected a whole number, found {fatalities!r}")
+            elif role not in ROLES:
+                row.bad("victim_role", f"expected one of {', '.join(ROLES)}, found {role!r}")
+            elif n > 0:
+                victims.append({"role": role, "low": n, "best": n, "high": n})
+    attributions = []
+    for n in (1, 2):
+        actor = row.get(f"actor{n}")
+        if not actor:
+            continue
+        org, problem = orgs.resolve(actor)
+        if problem is not None:
+            row.bad(f"actor{n}", problem)
+        basis = row.choice(f"actor{n}_basis", BASES)
+        confidence = row.choice(f"actor{n}_confidence", CONFIDENCES)
+        if org is not None and any(a["org"] == org for a in attributions):
+            row.bad(f"actor{n}", f"names {org!r} again (actor1 and actor2 must differ)")
+        elif org is not None and basis and confidence:
+            attributions.append({"org": org, "basis": basis, "confidence": confidence})
+    claims = []
+    for item in [p.strip() for p in row.get("claims").split(";") if p.strip()]:
+        parts = [p.strip() for p in item.split(":")]
+        if len(parts) != 3 or parts[1] not in STANCES or parts[2] not in CHANNELS:
+            row.bad("claims", f"expected ORG:STANCE:CHANNEL (stance {'/'.join(STANCES)}, channel {'/'.join(CHANNELS)}), found {item!r}")
+            continue
+        org, problem = orgs.resolve(parts[0])
+        if problem is not None:
+            row.bad("claims", problem)
+        else:
+            claims.append({"org": org, "stance": parts[1], "channel": parts[2]})
+    sources = []
+    sources_text = row.get("sources")
+    if not sources_text:
+        row.bad("sources", "is empty; every incident needs at least one source (PUBLISHER:SCALE:DATE:COMMITMENT)")
+    for item in [p.strip() for p in sources_text.split(";") if p.strip()]:
+        parts = [p.strip() for p in item.split(":")]
+        if len(parts) != 4:
+            row.bad("sources", f"expected PUBLISHER:SCALE:DATE:COMMITMENT, found {item!r}")
+            continue
+        publisher, scale, source_day, commitment = parts
+        if scale not in SCALES:
+            row.bad("sources", f"scale must be one of {', '.join(SCALES)}, found {scale!r} in {item!r}")
+        elif _day(source_day, "%Y-%m-%d") is None:
+            row.bad("sources", f"source date must be YYYY-MM-DD, found {source_day!r}")
+        elif len(commitment) != 64 or any(c not in "0123456789abcdef" for c in commitment):
+            row.bad("sources", f"commitment must be 64 lowercase hex digits (ledger commitment FILE), found {commitment[:20]!r}")
+        else:
+            sources.append({"publisher": publisher, "scale": scale, "date": source_day, "commitment": commitment})
+    notes = row.get("notes")
+    if row.problems:
+        return None
+    place: dict[str, Any] = {"state": state, "precision": "municipality" if row.get("admin2") else "state"}
+    if row.get("admin2"):
+        place["municipality"] = row.get("admin2")
+    body: dict[str, Any] = {
+        "incident_id": incident_id, "date": day, "date_precision": precision, "place": place, "kind": kind,
+        "victims": victims, "attributions": attributions, "claims": claims, "sources": sources,
+    }
+    if notes:
+        body["notes"] = notes
+    try:
+        validate("urn:violence-scoring-ledger:v1:body:incident.record", body, "incident")
+    except SchemaError as exc:
+        row.problems.append(Problem(row.number, _column_of(row, exc.message), exc.message))
+        return None
+    return body
+
+
+_PATH_COLUMNS = (
+    ("incident.incident_id", "event_id"), ("incident.date", "event_date"), ("incident.place.state", "admin1_code"),
+    ("incident.place.municipality", "admin2"), ("incident.victims", "victims"), ("incident.attributions[0]", "actor1"),
+    ("incident.attributions[1]", "actor2"), ("incident.attributions", "actor1"), ("incident.claims", "claims"),
+    ("incident.sources", "sources"), ("incident.notes", "notes"), ("incident.kind", "event_type"),
+)
+
+
+def _column_of(row: _Row, message: str) -> str | None:
+    for prefix, name in _PATH_COLUMNS:
+        if message.startswith(prefix) or f" {prefix}" in message:
+            return row.column(name)
+    return None
+
+
+def parse_csv(data: bytes, state: ScoringState, mapping: Mapping_ | None = None, where: str = "CSV") -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
+    """Every row as (spreadsheet row number, incident body), and every problem found."""
+    mapping = mapping or Mapping_()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter, strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise InputError(f"{where}: empty file (expected a header row)") from None
+    except csv.Error as exc:
+        raise InputError(f"{where}: row 1: {exc}") from None
+    header = [h.strip() for h in header]
+    problems: list[Problem] = []
+    seen_headers: set[str] = set()
+    for name in header:
+        if name in seen_headers and name:
+            problems.append(Problem(1, name, "appears twice in the header"))
+        seen_headers.add(name)
+    for name in REQUIRED:
+        if mapping.header(name) not in seen_headers:
+            via = f" (mapped from field {name})" if mapping.header(name) != name else ""
+            problems.append(Problem(1, mapping.header(name), f"required column is missing from the header{via}"))
+    if problems:
+        return [], problems
+    orgs = OrgResolver(state)
+    bodies: list[tuple[int, dict[str, Any]]] = []
+    ids: dict[str, int] = {}
+    number = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(Problem(number + 1, None, f"malformed CSV ({exc})"))
+            break
+        number += 1
+        if number > MAX_ROWS + 1:
+            raise InputError(f"{where}: more than {MAX_ROWS} rows; split the file")
+        if not any(c.strip() for c in cells):
+            continue  # blank line
+        if len(cells) != len(header):
+            problems.append(Problem(number, None, f"has {len(cells)} cells but the header has {len(header)} columns"))
+            continue
+        row = _Row(number, dict(zip(header, cells)), mapping)
+        body = _parse_row(row, orgs)
+        problems.extend(row.problems)
+        if body is None:
+            continue
+        incident_id = body["incident_id"]
+        if incident_id in ids:
+            problems.append(Problem(number, row.column("event_id"), f"incident {incident_id!r} also appears in row {ids[incident_id]}"))
+            continue
+        existing = state.incidents.get(incident_id)
+        if existing is not None:
+            problems.append(Problem(number, row.column("event_id"), f"incident {incident_id!r} is already recorded at entry {existing.versions[0][0]}; correct it with ledger amend-incident"))
+            continue
+        ids[incident_id] = number
+        bodies.append((number, body))
+    if not bodies and not problems:
+        problems.append(Problem(None, None, "no incident rows after the header"))
+    return bodies, problems
+
+
+def check_batch(
+    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, operator: SigningKey, at: str,
+    *, ignore_seal: bool = False, progress: Callable[[int], None] | None = None,
+) -> tuple[list[tuple[Statement, list[Any]]], list[Problem]]:
+    """Sign each row's statement and run it through ``verifier`` (which moves on, in memory).
+
+    Returns the signed statements and the problems (by row). ``ignore_seal``: a dry run
+    without the operator's key seals with a throwaway key and ignores the seal rule.
+    """
+    ledger_id = verifier.context.ledger_id
+    policy = verifier.context.policy
+    if ledger_id is None or policy is None:
+        raise InputError("the ledger has no valid genesis")
+    if recorder.public.key_id not in policy.roles["recorder"].key_ids:
+        from .errors import AuthorityError
+
+        raise AuthorityError(f"key {recorder.public.key_id[:12]} is not a recorder key of policy version {policy.version}")
+    items: list[tuple[Statement, list[Any]]] = []
+    problems: list[Problem] = []
+    for number, body in rows:
+        statement = Statement.build("incident.record", body, at, ledger_id)
+        signatures = [statement.sign(recorder)]
+        prev = GENESIS_PREV if verifier.head is None else verifier.head.hex()
+        entry = seal_entry(verifier.size, prev, statement, tuple(signatures), operator)
+        checked, violations = verifier.check(entry.raw)
+        if ignore_seal and checked is not None and violations and all(v.rule == "R-7.15" for v in violations):
+            violations = [v for process in verifier.processes for v in process.admit(checked, verifier.context)]
+        if violations:
+            problems.extend(Problem(number, None, f"{v.message} [{v.rule}]") for v in violations)
+        verifier.record(entry.raw, checked, admitted=not violations)
+        items.append((statement, signatures))
+        if progress is not None:
+            progress(1)
+    return items, problems
