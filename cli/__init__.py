@@ -28,9 +28,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from . import keys_cmd, ledger_cmd, statement_cmd, demo_cmd, transparency_cmd
+    from . import keys_cmd, ledger_cmd, statement_cmd, demo_cmd, transparency_cmd, scoring_cmd, people_cmd
 
-    for module in (keys_cmd, statement_cmd, ledger_cmd, transparency_cmd, demo_cmd):
+    for module in (keys_cmd, statement_cmd, ledger_cmd, transparency_cmd, scoring_cmd, people_cmd, demo_cmd):
         for command in module.COMMANDS:
             main.add_command(command)
 

@@ -21,6 +21,7 @@ from .keys import SigningKey
 from .model import GENESIS_PREV, GENESIS_TYPE, Entry, Signature, Statement, seal_entry
 from .treestore import TreeStore, log_signer
 from .verify import Verifier, Violation, new_verifier
+from .views import create_views, ensure_views
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA_VERSION = 1
@@ -108,6 +109,7 @@ class LedgerStore:
             raise InputError(f"{path}: unsupported ledger schema version {version[0] if version else None!r}")
         if not readonly:  # a ledger from before the tree tables, or with the tree behind: catch up
             store.tree.catch_up(store.size, store.iter_raw, store._stored_leaf_hash)
+            ensure_views(store.conn)  # readable views for SQLite tools (ledger/views.py), never verified
         return store
 
     def _stored_leaf_hash(self, seq: int) -> bytes | None:
@@ -133,6 +135,7 @@ class LedgerStore:
         )
         self.db["entries"].create_index(["statement_digest"], unique=True)
         self.db["meta"].insert({"key": "schema_version", "value": str(SCHEMA_VERSION)})
+        create_views(self.conn)  # readable views derived from raw (ledger/views.py)
         self.conn.execute("COMMIT")
 
     # -- reading ------------------------------------------------------------------------
