@@ -15,6 +15,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from fractions import Fraction
+from math import gcd
 from typing import Any, Iterable
 
 from .. import canonical
@@ -241,9 +242,9 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
             },
             "breakdown": table,
             "incidents": [
-                {"incident": i, "seq": s, "statement": d, "contribution": display(c, places), "exact": exact(c)}
+                {"incident": i, "seq": s, "statement": d, "contribution": shown, "exact": text}
                 for i, s, d, k, n in items
-                for c in (Fraction(n, denominator * k),)
+                for shown, text in (_ratio_texts(n, denominator * k, places),)
             ],
         }
     order = sorted(eligible, key=lambda o: (-scores[o], o))
@@ -276,6 +277,19 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
         ],
         "counts": {"incidents_counted": counted_incidents, "exclusions": len(excluded)},
     }
+
+
+def _ratio_texts(numerator: int, denominator: int, places: int) -> tuple[str, str]:
+    """``display`` and ``exact`` of numerator/denominator (both >= 0) with integers only:
+    the same strings as :func:`display` and :func:`exact` of the Fraction, but faster."""
+    g = gcd(numerator, denominator)
+    a, b = numerator // g, denominator // g
+    text = str(a) if b == 1 else f"{a}/{b}"
+    q, r = divmod(numerator * 10**places, denominator)
+    if 2 * r > denominator or (2 * r == denominator and q & 1):
+        q += 1
+    digits = str(q).rjust(places + 1, "0")
+    return (digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}"), text
 
 
 def _select(order: list[str], scores: dict[str, Fraction], rules: Rules) -> dict[str, Any]:
