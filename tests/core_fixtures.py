@@ -320,6 +320,7 @@ def run_ledger(*args: str | Path, cwd: Path | None = None, env: dict[str, str] |
         cwd=cwd,
         env=env,
         input=input.decode() if input is not None else None,
+        stdin=None if input is not None else subprocess.DEVNULL,  # never a terminal: no prompts
         capture_output=True,
         text=True,
         timeout=120,
