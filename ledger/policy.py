@@ -86,7 +86,10 @@ class Policy:
         unused = sorted(set(keys) - used)
         if unused:
             raise AuthorityError(f"policy key {unused[0][:16]}… belongs to no role")
-        return cls(obj["version"], keys, names, roles, dict(obj.get("witnesses", {})))
+        witnesses = dict(obj.get("witnesses", {}))
+        if witnesses:
+            _check_witnesses(witnesses)
+        return cls(obj["version"], keys, names, roles, witnesses)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -113,6 +116,28 @@ class Policy:
     def label(self, key_id: str) -> str:
         name = self.names.get(key_id)
         return f"{name} ({key_id[:12]})" if name else key_id[:12]
+
+
+def _check_witnesses(witnesses: Mapping[str, Any]) -> None:
+    """Witness keys are distinct cosignature/v1 vkeys; 0 <= threshold <= their number (14.10)."""
+    from .errors import ProofError
+    from .note import SIG_COSIGNATURE_V1, NoteVerifier
+
+    seen = set()
+    for vkey in witnesses["keys"]:
+        try:
+            verifier = NoteVerifier.from_string(vkey)
+        except ProofError as exc:
+            raise AuthorityError(f"witness key {vkey[:40]!r}: {exc.message}") from None
+        if verifier.sig_type != SIG_COSIGNATURE_V1:
+            raise AuthorityError(f"witness key {verifier.name} is not a cosignature/v1 (type 0x04) key")
+        if (verifier.name, verifier.key_id) in seen:
+            raise AuthorityError(f"witness key {verifier.name} is listed twice")
+        seen.add((verifier.name, verifier.key_id))
+    if witnesses["threshold"] > len(witnesses["keys"]):
+        raise AuthorityError(
+            f"witnesses: threshold {witnesses['threshold']} exceeds the {len(witnesses['keys'])} witness keys"
+        )
 
 
 def build_policy_json(
