@@ -16,7 +16,6 @@ import pytest
 from ledger import merkle, note
 from ledger.checkpoints import WitnessRefusal, parse_consistency_proof, witness_check
 from ledger.errors import ProofError, StoreError
-from ledger.policy import Policy
 from ledger.statement_file import StatementFile
 from ledger.store import LedgerStore
 from ledger.tiles import (
@@ -404,4 +403,17 @@ def test_policy_witness_threshold_is_enforced_by_verify(tmp_path):
     run("checkpoint", str(b.path), "--cosignature", sigs[0], "--cosignature", sigs[1], check=True)
     run("publish", str(b.path), "--out", str(tmp_path / "pub"), check=True)
     assert run("verify", str(tmp_path / "pub")).returncode == 0
-    Policy  # (imported for type context)
+
+
+@pytest.mark.parametrize(
+    "witnesses, message",
+    [
+        ({"keys": ["wa"], "threshold": 1}, "does not have the form"),
+        ({"keys": [note.verifier_key_string("wa.example", key("wa").public.raw)], "threshold": 1}, "not a cosignature/v1"),
+        ({"keys": [note.cosigner_key_string("wa.example", key("wa").public.raw)], "threshold": 2}, "exceeds the 1 witness keys"),
+    ],
+)
+def test_invalid_witness_policy_is_refused(tmp_path, witnesses, message):
+    with pytest.raises(StoreError, match=message) as info:
+        build(tmp_path / "w.db", 1, witnesses=witnesses)
+    assert "R-7.16" in str(info.value)  # an invalid policy, refused at append like any other
