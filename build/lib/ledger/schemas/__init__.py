@@ -1,1 +1,0 @@
-"""JSON Schemas (2020-12) for the ledger envelope and every entry type."""
