@@ -48,8 +48,12 @@ class SqliteNodeSource:
             values = ",".join("(?,?)" for _ in chunk)
             args = [x for key in chunk for x in key]
             self.queries += 1
+            # CROSS JOIN from the key list: one primary-key search per key. (A row-value
+            # "(level, idx) IN (VALUES ...)" makes SQLite 3.40 scan the whole table.)
             rows = self.conn.execute(
-                f"SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN (VALUES {values})", args
+                f"WITH k(level, idx) AS (VALUES {values}) SELECT n.level, n.idx, n.hash FROM k "
+                "CROSS JOIN merkle_nodes AS n ON n.level = k.level AND n.idx = k.idx",
+                args,
             )
             for level, idx, h in rows:
                 out[(level, idx)] = bytes(h)

@@ -417,3 +417,16 @@ def test_invalid_witness_policy_is_refused(tmp_path, witnesses, message):
     with pytest.raises(StoreError, match=message) as info:
         build(tmp_path / "w.db", 1, witnesses=witnesses)
     assert "R-7.16" in str(info.value)  # an invalid policy, refused at append like any other
+
+
+def test_node_query_uses_the_primary_key(tmp_path):
+    """A proof is one indexed query, never a scan of the node table (O(log n) at 10^6)."""
+    b = build(tmp_path / "l.db", 1)
+    with b.open() as store:
+        captured = []
+        store.conn.set_trace_callback(captured.append)
+        store.tree.inclusion_proof(0, 2)
+        store.conn.set_trace_callback(None)
+        query = next(q for q in captured if "merkle_nodes" in q)
+        plan = " ".join(str(r[-1]) for r in store.conn.execute("EXPLAIN QUERY PLAN " + query))
+    assert "USING PRIMARY KEY" in plan and "SCAN merkle_nodes" not in plan and "SCAN n" not in plan
