@@ -134,7 +134,7 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
     single-party attributions dropped), each sample scored by the replay engine.
 
     Prints, per organization, the probability of ranking first and the 5-95% rank
-    interval, and how often the rules would select the same target (SPEC.md 12.9).
+    interval, and how often the rules would select the same target (SPEC.md 12.10).
 
     \b
     Example:

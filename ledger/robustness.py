@@ -3,7 +3,7 @@
 The method follows the uncertainty analysis of the OECD/JRC *Handbook on Constructing
 Composite Indicators* (2008, section 7): the uncertain inputs of the index are sampled,
 the index is recomputed for every sample, and the distribution of each unit's rank is
-reported. The uncertain inputs here are (SPEC.md 12.x):
+reported. The uncertain inputs here are (SPEC.md 12.10):
 
 1. **the weights**: every non-zero weight of the committed rules is multiplied by its own
    factor ``1 + p * (k - N) / N`` with ``k`` drawn uniformly from the integers ``0 … 2N``
