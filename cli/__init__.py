@@ -27,12 +27,24 @@ def main() -> None:
     """
 
 
-def _register() -> None:
-    from . import keys_cmd, ledger_cmd, statement_cmd, demo_cmd, transparency_cmd, scoring_cmd, people_cmd
-
-    for module in (keys_cmd, statement_cmd, ledger_cmd, transparency_cmd, scoring_cmd, people_cmd, demo_cmd):
-        for command in module.COMMANDS:
-            main.add_command(command)
-
-
-_register()
+# Command name -> module that defines it. Modules are imported only when their command
+# runs (or for the full --help listing), so `ledger verify` does not pay for the HTML
+# report or the demo generator. tests/test_cli_registry.py checks this table against
+# every module's COMMANDS.
+COMMAND_MODULES: dict[str, str] = {
+    "keygen": "keys_cmd",
+    **dict.fromkeys(["genesis", "new", "policy-update", "sign", "status"], "statement_cmd"),
+    **dict.fromkeys(["init", "append", "verify", "export", "log"], "ledger_cmd"),
+    **dict.fromkeys(["checkpoint", "prove", "check-proof", "publish", "witness"], "transparency_cmd"),
+    **dict.fromkeys(
+        [
+            "replay", "explain", "rounds", "new-org", "org-lineage", "new-incident", "amend-incident",
+            "retract-incident", "dispute", "resolve-dispute", "new-estimate", "adopt-rules",
+            "open-round", "close-round", "decide", "progress", "dismantled", "commitment",
+        ],
+        "scoring_cmd",
+    ),
+    **dict.fromkeys(["import", "robustness", "report"], "people_cmd"),
+    "demo": "demo_cmd",
+}
+main.lazy_commands = COMMAND_MODULES

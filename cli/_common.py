@@ -23,7 +23,27 @@ PASSPHRASE_ENV = "LEDGER_PASSPHRASE"
 
 
 class LedgerGroup(click.Group):
-    """A click group that prints LedgerError as one line on stderr, never a traceback."""
+    """A click group that prints LedgerError as one line on stderr, never a traceback.
+
+    Commands listed in ``lazy_commands`` (name -> module of this package) are imported on
+    first use, which keeps start-up fast.
+    """
+
+    lazy_commands: dict[str, str] = {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and name in self.lazy_commands:
+            import importlib
+
+            module = importlib.import_module(f"{__package__}.{self.lazy_commands[name]}")
+            for candidate in module.COMMANDS:
+                self.add_command(candidate)
+            command = super().get_command(ctx, name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

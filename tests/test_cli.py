@@ -338,8 +338,9 @@ def test_wrong_passphrase_and_missing_ledger(ready: Workspace) -> None:
 def _walk(command: click.Command, path: tuple[str, ...] = ()):
     yield path, command
     if isinstance(command, click.Group):
-        for name, sub in sorted(command.commands.items()):
-            yield from _walk(sub, (*path, name))
+        ctx = click.Context(command)
+        for name in command.list_commands(ctx):  # includes lazily loaded commands
+            yield from _walk(command.get_command(ctx, name), (*path, name))
 
 
 def test_every_command_has_help_with_an_example() -> None:
@@ -353,3 +354,42 @@ def test_every_command_has_help_with_an_example() -> None:
     for path, _ in [commands[1], commands[len(commands) // 2], commands[-1]]:
         result = run_ledger(*path, "--help")
         assert result.returncode == 0 and "Example" in result.stdout, result.stderr
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        pytest.param(["--add", "judge=keys/outsider.pub"], "unknown role 'judge'", id="add-to-unknown-role"),
+        pytest.param(["--threshold", "judge=2"], "unknown role 'judge'", id="threshold-of-unknown-role"),
+        pytest.param(["--revoke", "0" * 64], "matches no key", id="revoke-unknown-key"),
+        pytest.param(["--remove", "zz"], "matches no key", id="remove-unknown-prefix"),
+        pytest.param(["--revoke", ""], "matches no key", id="revoke-empty-prefix"),
+        pytest.param(["--threshold", "panel=9"], "between 1 and", id="threshold-above-keys"),
+    ],
+)
+def test_policy_update_refuses_bad_requests(ready: Workspace, args: list[str], expected: str) -> None:
+    line = refused(ready.run("policy-update", "ledger.db", *args, "--reason", "bad", "--out", "never.json"), 1)
+    assert expected in line, line
+    assert not (ready.dir / "never.json").exists()
+
+
+def test_policy_update_refuses_ambiguous_key_prefix(ready: Workspace) -> None:
+    from collections import Counter
+
+    ids = [ready.ids[n] for n in ("panel-1", "panel-2", "panel-4", "recorder-1", "operator")]
+    # the shortest prefix shared by two keys of the policy in force (there always is one: 1 hex digit
+    # of 5 random keys collides with probability ~0.5, else 2 digits... use the longest common one)
+    best = max(((a, b) for i, a in enumerate(ids) for b in ids[i + 1:]), key=lambda p: len(os.path.commonprefix(p)))
+    prefix = os.path.commonprefix(best)
+    if not prefix:
+        # no two keys share even a first digit: then one digit that names no key is still refused
+        prefix = next(c for c in "0123456789abcdef" if not Counter(i[0] for i in ids)[c])
+        expected = "matches no key"
+    else:
+        expected = "matches 2 keys" if sum(i.startswith(prefix) for i in ids) == 2 else "keys ("
+    line = refused(ready.run("policy-update", "ledger.db", "--revoke", prefix, "--reason", "x", "--out", "never.json"), 1)
+    assert expected in line, line
+    assert not (ready.dir / "never.json").exists()
+    # the full id is accepted
+    out = ok(ready.run("policy-update", "ledger.db", "--revoke", best[0][:20], "--reason", "x"))
+    assert json.loads(out)["statement"]["body"]["revoke"] == [best[0]]

@@ -12,19 +12,9 @@ import pytest
 
 from people_fixtures import EXAMPLES, build_demo, run
 
-from ledger.cli import main
 
 
-def test_every_command_has_help_with_an_example():
-    missing = []
-    for name, command in sorted(main.commands.items()):
-        commands = [(name, command)]
-        if hasattr(command, "commands"):  # a group: its subcommands too
-            commands += [(f"{name} {sub}", c) for sub, c in command.commands.items()]
-        for label, cmd in commands:
-            if "Example" not in (cmd.help or ""):
-                missing.append(label)
-    assert not missing, f"commands without an example in --help: {missing}"
+# Every command's help and example: tests/test_cli.py walks the whole command tree.
 
 
 @pytest.mark.parametrize("name", ["import", "robustness", "report"])

@@ -1,0 +1,25 @@
+"""The lazy command table in ledger.cli names every command exactly once, in its module."""
+
+import importlib
+
+from ledger.cli import COMMAND_MODULES, main
+
+
+def test_lazy_table_matches_every_module() -> None:
+    modules = sorted(set(COMMAND_MODULES.values()))
+    defined: dict[str, str] = {}
+    for name in modules:
+        module = importlib.import_module(f"ledger.cli.{name}")
+        for command in module.COMMANDS:
+            assert command.name not in defined, f"{command.name} defined twice"
+            defined[command.name] = name
+    assert defined == COMMAND_MODULES
+
+
+def test_every_listed_command_resolves() -> None:
+    import click
+
+    ctx = click.Context(main)
+    for name in main.list_commands(ctx):
+        command = main.get_command(ctx, name)
+        assert command is not None and command.name == name
