@@ -8,7 +8,7 @@ import click
 
 from ledger import canonical
 from ledger.authoring import genesis_statement, policy_update_statement
-from ledger.errors import InputError, LedgerError
+from ledger.errors import AuthorityError, InputError, LedgerError
 from ledger.keyfiles import read_public_key_file
 from ledger.model import Statement
 from ledger.policy import Policy
@@ -139,18 +139,28 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
         if not value.isdigit():
             raise click.BadParameter(f"expected ROLE=N, got {item!r}", param_hint="--threshold")
         parsed[role] = int(value)
-    full_ids = {k[: len(p)]: k for p in (*removes, *revokes) for k in policy.keys if k.startswith(p)}
     statement = policy_update_statement(
         state.context.ledger_id,
         policy,
         resolve_at(at),
         reason=reason,
         add=add,
-        remove=[full_ids.get(k, k) for k in removes],
-        revoke=[full_ids.get(k, k) for k in revokes],
+        remove=[_full_key_id(policy, k, "--remove") for k in removes],
+        revoke=[_full_key_id(policy, k, "--revoke") for k in revokes],
         thresholds=parsed,
     )
+    StatementFile.parse(StatementFile(statement).to_bytes(), "new statement")  # schema check now
     write_new_statement(statement, out)
+
+
+def _full_key_id(policy: Policy, prefix: str, option: str) -> str:
+    """The one key id of ``policy`` that starts with ``prefix``; an ambiguous or unknown
+    prefix is refused (revocation is permanent: never guess which key was meant)."""
+    matches = sorted(k for k in policy.keys if prefix and k.startswith(prefix.lower()))
+    if len(matches) != 1:
+        found = "no key" if not matches else f"{len(matches)} keys ({', '.join(m[:12] for m in matches)})"
+        raise AuthorityError(f"{option} {prefix!r} matches {found} of policy version {policy.version}; give the key id")
+    return matches[0]
 
 
 @click.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping, Sequence
 
+from .errors import AuthorityError
 from .keys import PublicKey
 from .model import GENESIS_TYPE, Statement
 from .policy import ROLES, Policy, build_policy_json
@@ -36,7 +37,20 @@ def policy_update_statement(
     revoke: Iterable[str] = (),
     thresholds: Mapping[str, int] | None = None,
 ) -> Statement:
-    """A policy.update from ``current``: ``add`` is (role, key, name); revoked keys are removed."""
+    """A policy.update from ``current``: ``add`` is (role, key, name); revoked keys are removed.
+
+    Refuses (AuthorityError) a role that does not exist, and removing or revoking a key
+    that is not in ``current``: a typo must not silently produce a different policy.
+    """
+    add = list(add)
+    remove, revoke = list(remove), list(revoke)
+    for role in [r for r, _, _ in add] + list(thresholds or {}):
+        if role not in ROLES:
+            raise AuthorityError(f"unknown role {role!r} (expected one of {', '.join(ROLES)})")
+    for verb, ids in (("remove", remove), ("revoke", revoke)):
+        for key_id in ids:
+            if key_id not in current.keys:
+                raise AuthorityError(f"cannot {verb} key {key_id[:16]}: not in policy version {current.version}")
     revoke = sorted(set(revoke))
     gone = set(remove) | set(revoke)
     keys = {k: (pk, current.names.get(k, "")) for k, pk in current.keys.items() if k not in gone}

@@ -188,6 +188,9 @@ class LedgerStore:
 
     def append_many(self, items: Iterable[SignedStatement], operator: SigningKey) -> list[Entry]:
         """Append several statements in ONE transaction: all land, or none does."""
+        items = list(items)
+        if not items:
+            return []  # nothing to append: no transaction, no checkpoint
         with self._write_transaction():
             verifier = self.verifier()
             appended: list[Entry] = []

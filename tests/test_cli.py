@@ -393,3 +393,27 @@ def test_policy_update_refuses_ambiguous_key_prefix(ready: Workspace) -> None:
     # the full id is accepted
     out = ok(ready.run("policy-update", "ledger.db", "--revoke", best[0][:20], "--reason", "x"))
     assert json.loads(out)["statement"]["body"]["revoke"] == [best[0]]
+
+
+def test_key_prefix_resolution_never_guesses() -> None:
+    from collections import defaultdict
+
+    from core_fixtures import KeyRing
+    from ledger.cli.statement_cmd import _full_key_id
+    from ledger.errors import AuthorityError
+    from ledger.policy import Policy, build_policy_json
+
+    ring = KeyRing("prefixes")
+    labels = [f"k{i}" for i in range(17)]  # 17 keys, 16 hex digits: two share a first digit
+    keys = {ring.id(l): (ring[l].public, l) for l in labels}
+    policy = Policy.from_json(build_policy_json(
+        1, keys, {"panel": (list(keys), 1), "recorder": ([ring.id(labels[0])], 1), "operator": ([ring.id(labels[0])], 1)}))
+    by_digit = defaultdict(list)
+    for key_id in policy.keys:
+        by_digit[key_id[0]].append(key_id)
+    shared = next(ids for ids in by_digit.values() if len(ids) >= 2)
+    with pytest.raises(AuthorityError, match=f"matches {len(shared)} keys"):
+        _full_key_id(policy, shared[0][0], "--revoke")
+    for key_id in shared:
+        unique = next(key_id[:n] for n in range(1, 65) if sum(k.startswith(key_id[:n]) for k in policy.keys) == 1)
+        assert _full_key_id(policy, unique.upper(), "--revoke") == key_id

@@ -201,3 +201,11 @@ def test_open_refuses_non_ledgers(tmp_path: Path) -> None:
     for path, match in ((tmp_path / "missing.db", "no such"), (plain, "not a ledger")):
         with pytest.raises(InputError, match=match):
             LedgerStore.open(path)
+
+
+def test_empty_batch_appends_nothing(chain: Chain, db: Path) -> None:
+    before = file_state(db)
+    with LedgerStore.open(db) as store:
+        assert store.append_many([], chain.keys[OPERATOR]) == []
+        assert store.size == len(chain.raws)
+    assert file_state(db) == before
