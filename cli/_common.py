@@ -52,7 +52,12 @@ class LedgerGroup(click.Group):
             fail(str(exc), EXIT_UNREADABLE)
         except LedgerError as exc:
             fail(str(exc), EXIT_FAILED)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+        except click.UsageError as exc:  # one line, not click's usage block
+            command = exc.ctx.command_path if exc.ctx is not None else "ledger"
+            fail(f"{exc.format_message()} (see '{command} --help')", EXIT_UNREADABLE)
+        except click.ClickException as exc:
+            fail(exc.format_message(), exc.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except KeyboardInterrupt:
             fail("interrupted", 130)
