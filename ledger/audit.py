@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .checkpoints import CheckpointAuditor, CheckpointResult
 from .remote import is_published, open_published
@@ -54,6 +54,7 @@ def verify_path(
     keep: int = 1000,
     checkpoints: Sequence[tuple[str, bytes]] = (),
     log_keys: Sequence[str] = (),
+    jobs: int = 1,
 ) -> AuditReport:
     """Verify every entry at ``path`` (SQLite ledger, bundle, or published directory or URL);
     keeps the first ``keep`` violations.
@@ -61,6 +62,9 @@ def verify_path(
     The Merkle tree is rebuilt from the entries and the ledger is checked against every
     given checkpoint ``(source, note bytes)``, and against a published ledger's own
     ``checkpoint``, with the pinned ``log_keys`` or else the ledger's operator keys (14.7).
+
+    ``jobs`` > 1 checks signatures on that many worker processes (``ledger.parallel``);
+    the report is the same.
     """
     verifier = new_verifier()
     report = AuditReport(str(path))
@@ -78,8 +82,14 @@ def verify_path(
     else:
         entries = open_entries(path)
     auditor = CheckpointAuditor(given, log_keys) if given else None
-    for raw in entries:
-        note(verifier.feed(raw))
+    if jobs > 1:
+        from .parallel import precomputed_signatures
+
+        fed: Iterable[tuple[bytes, Any]] = precomputed_signatures(entries, jobs)
+    else:
+        fed = ((raw, None) for raw in entries)
+    for raw, precomputed in fed:
+        note(verifier.feed(raw, precomputed))
         if auditor is not None:
             assert verifier.head is not None
             auditor.observe(verifier.head, verifier.context.policy)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Mapping
 
 from . import canonical
@@ -91,7 +93,7 @@ class Statement:
     def ledger_id(self) -> str | None:
         return self.obj.get("ledger")
 
-    @property
+    @cached_property
     def digest(self) -> bytes:
         return hashlib.sha256(self.raw).digest()
 
@@ -130,6 +132,8 @@ class Entry:
     signatures: tuple[Signature, ...]
     seal: Signature
     raw: bytes
+    # The unsealed entry bytes when already known (decode_entry slices them from ``raw``).
+    unsealed: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def leaf_hash(self) -> bytes:
@@ -141,6 +145,8 @@ class Entry:
         return self.statement.type
 
     def unsealed_bytes(self) -> bytes:
+        if self.unsealed is not None:
+            return self.unsealed
         return unsealed_entry_bytes(self.seq, self.prev, self.statement, self.signatures)
 
 
@@ -167,21 +173,98 @@ def seal_entry(
     return Entry(seq, prev, statement, signatures, seal, canonical.encode(obj))
 
 
+# RFC 8785 string encoding of a str (the C function ledger.canonical's encoder uses with
+# ensure_ascii=False). Used for the entry's small members only; the result is checked
+# against ``raw`` below, never trusted on its own.
+_encode_string = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+
+
+def _member_bytes(value: Any) -> bytes | None:
+    """Canonical bytes of a string, an integer, a signature object ``{"key_id", "sig"}``
+    with string values, or a list of those; None for anything else (caller falls back)."""
+    t = type(value)
+    if t is str:
+        return _encode_string(value).encode("utf-8")
+    if t is int:
+        return str(value).encode("ascii")
+    if t is dict:
+        if len(value) != 2 or type(value.get("key_id")) is not str or type(value.get("sig")) is not str:
+            return None
+        return ('{"key_id":' + _encode_string(value["key_id"]) + ',"sig":' + _encode_string(value["sig"]) + "}").encode("utf-8")
+    if t is list:
+        parts = [_member_bytes(v) for v in value]
+        if any(p is None or p[:1] != b"{" for p in parts):
+            return None
+        return b"[" + b",".join(parts) + b"]"  # type: ignore[arg-type]
+    return None
+
+
+def _split_canonical_entry(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
+    """(statement bytes, unsealed entry bytes) sliced out of ``raw``, or None.
+
+    Precondition: ``raw == canonical.encode(obj)`` and ``obj`` has exactly the members
+    ``prev``, ``seal``, ``seq``, ``signatures``, ``statement`` (what ``parse_canonical``
+    and the entry schema establish). RFC 8785 encodes an object member by member, sorted
+    by name (here plain ASCII order, which is the order just listed), so
+
+        raw = '{"prev":' E(prev) ',"seal":' E(seal) ',"seq":' E(seq)
+              ',"signatures":' E(signatures) ',"statement":' E(statement) '}'
+
+    where E is :func:`ledger.canonical.encode`. The statement is the last member, so its
+    canonical bytes are what follows the head up to the final ``}``; and the canonical
+    bytes of the entry without ``seal`` are ``raw`` with ``"seal":E(seal),`` cut out.
+
+    Only the small members are encoded here (never the statement), and the result is used
+    only if it is a prefix of ``raw``: each encoded member is one complete JSON value
+    followed by a fixed delimiter, and a JSON value starting at a given offset of a JSON
+    text is unique, so a matching head has exactly raw's member boundaries. On any
+    mismatch (which the precondition rules out) the caller re-encodes instead.
+    """
+    if len(obj) != 5:
+        return None
+    prev, seal, seq = _member_bytes(obj.get("prev")), _member_bytes(obj.get("seal")), _member_bytes(obj.get("seq"))
+    signatures = _member_bytes(obj.get("signatures"))
+    if prev is None or seal is None or seq is None or signatures is None:  # pragma: no cover
+        return None
+    if prev[:1] != b'"' or seal[:1] != b"{" or signatures[:1] != b"[" or type(obj.get("seq")) is not int:
+        return None  # pragma: no cover - the schema rules these out
+    prev_member = b'{"prev":' + prev + b","
+    seal_member = b'"seal":' + seal + b","
+    head = prev_member + seal_member + b'"seq":' + seq + b',"signatures":' + signatures + b',"statement":'
+    end = len(prev_member) + len(seal_member)
+    if raw[-1:] != b"}" or not raw.startswith(head):
+        return None
+    return raw[len(head):-1], prev_member + raw[end:]
+
+
 def decode_entry(raw: bytes, obj: dict[str, Any]) -> Entry:
-    """Build an Entry from bytes already parsed and schema-checked (see ``verify``)."""
+    """Build an Entry from bytes already parsed and schema-checked (see ``verify``).
+
+    ``raw`` must be the canonical encoding of ``obj`` (``canonical.parse_canonical``):
+    the statement bytes and the unsealed bytes are then slices of ``raw``
+    (:func:`_split_canonical_entry`), identical to re-encoding them.
+    """
     statement_obj = obj["statement"]
     try:
         signatures = tuple(Signature.from_json(s) for s in obj["signatures"])
         seal = Signature.from_json(obj["seal"])
     except KeyError as exc:  # pragma: no cover - the schema guarantees presence
         raise SchemaError(f"missing member {exc}") from None
+    parts = _split_canonical_entry(raw, obj)
+    if parts is None:  # pragma: no cover - not canonical: encode (the slow, general way)
+        statement = Statement(statement_obj, canonical.encode(statement_obj))
+        unsealed = None
+    else:
+        statement = Statement(statement_obj, parts[0])
+        unsealed = parts[1]
     return Entry(
         seq=obj["seq"],
         prev=obj["prev"],
-        statement=Statement(statement_obj, canonical.encode(statement_obj)),
+        statement=statement,
         signatures=signatures,
         seal=seal,
         raw=raw,
+        unsealed=unsealed,
     )
 
 

@@ -13,6 +13,7 @@ continues to the end.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Protocol, Sequence
@@ -72,7 +73,21 @@ def _digest_key(digest: bytes) -> int:
     return int.from_bytes(digest[:16], "big")
 
 
+_TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+
+
 def _valid_time(text: str) -> bool:
+    # Fast path, same answer: on this exact shape (ASCII digits, fixed widths), strptime's
+    # field patterns accept exactly the two-digit values 01-12, 01-31, 00-23, 00-59 and
+    # 00-61, and then builds a datetime, which refuses everything that is not a real
+    # date and time (Feb 30, year 0, second 60 or 61) just as the constructor does here.
+    if _TIME_SHAPE.fullmatch(text):
+        try:
+            datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]),
+                     int(text[11:13]), int(text[14:16]), int(text[17:19]))
+        except ValueError:
+            return False
+        return True
     try:
         datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
@@ -99,6 +114,10 @@ class Verifier:
     revoked: dict[str, int] = field(default_factory=dict)  # key id -> seq of the revocation
     statements: dict[int, int] = field(default_factory=dict)  # digest key -> seq
     violations_seen: int = 0
+    # Signature results computed ahead of time for the entry being judged (parallel
+    # verification, ledger.parallel): {(kind, raw public key, signature): valid}, kind "s"
+    # for a statement signature and "e" for the seal. See _signature_valid.
+    precomputed: dict[tuple[str, bytes, bytes], bool] | None = field(default=None, repr=False)
 
     @property
     def size(self) -> int:
@@ -123,9 +142,16 @@ class Verifier:
                 violations.extend(process.admit(entry, self.context))
         return entry, violations
 
-    def feed(self, raw: bytes) -> list[Violation]:
-        """Judge ``raw`` as the next entry and move the state past it."""
-        entry, violations = self.check(raw)
+    def feed(self, raw: bytes, precomputed: dict[tuple[str, bytes, bytes], bool] | None = None) -> list[Violation]:
+        """Judge ``raw`` as the next entry and move the state past it.
+
+        ``precomputed`` optionally carries signature results for this entry's bytes
+        (``ledger.parallel``); they change nothing but the time taken."""
+        self.precomputed = precomputed
+        try:
+            entry, violations = self.check(raw)
+        finally:
+            self.precomputed = None
         self.record(raw, entry, admitted=not violations)
         self.violations_seen += len(violations)
         return violations
@@ -256,7 +282,7 @@ class Verifier:
                     yield Violation(seq, "R-7.10", f"signature by key {label} which is not in policy version {policy.version}")
                 continue
             # R-7.11: every signature verifies over the domain-separated statement.
-            if not public.verify(signature.sig, message):
+            if not self._signature_valid("s", public, signature.sig, message):
                 yield Violation(seq, "R-7.11", f"signature by {policy.label(signature.key_id) if signature.key_id in policy.keys else label} does not verify")
                 continue
             # R-7.12: every signer holds the role the type requires (or is a key being added).
@@ -279,8 +305,21 @@ class Verifier:
         if entry.seal.key_id not in operator_ids:
             yield Violation(seq, "R-7.15", f"seal by key {entry.seal.key_id[:12]} which is not an operator key of policy version {policy.version}")
             return
-        if not policy.keys[entry.seal.key_id].verify(entry.seal.sig, seal_signing_message(entry.unsealed_bytes())):
+        if not self._signature_valid("e", policy.keys[entry.seal.key_id], entry.seal.sig,
+                                     seal_signing_message(entry.unsealed_bytes())):
             yield Violation(seq, "R-7.15", "operator seal does not verify (the entry was changed after sealing)")
+
+    def _signature_valid(self, kind: str, public: Any, sig: bytes, message: bytes) -> bool:
+        """Ed25519 verification of ``sig`` over ``message`` (R-7.11, R-7.15).
+
+        A precomputed result is used only for the same public key and signature bytes; it
+        was computed over the message that this entry's bytes give for ``kind`` (the same
+        decoding code on the same bytes), so it is the value ``public.verify`` returns."""
+        if self.precomputed is not None:
+            known = self.precomputed.get((kind, public.raw, sig))
+            if known is not None:
+                return known
+        return public.verify(sig, message)
 
     def _policy_update_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
         assert self.context.policy is not None

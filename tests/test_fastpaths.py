@@ -1,0 +1,317 @@
+"""The verifier's fast paths decide exactly as the slow, reference paths do.
+
+* ``ledger.fastschema`` (compiled schemas) against ``jsonschema`` on every schema, on real
+  entries and on generated and mutated documents (both accept and reject);
+* ``model.decode_entry``'s slices (statement bytes, unsealed bytes) against re-encoding;
+* ``verify._valid_time`` against ``strptime``;
+* the whole verifier with the fast paths on and off, on every tampering case of
+  ``test_tamper`` and on random mutations of real entries: identical violations.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+import test_tamper  # the tamper table of the core tests
+from core_fixtures import Chain, standard_chain, violations_of
+from test_tamper import world  # noqa: F401 - the fixture, shared
+from ledger import canonical, model, validation
+from ledger import verify as verify_mod
+from ledger.fastschema import Unsure
+from ledger.model import Statement, decode_entry, unsealed_entry_bytes
+
+SCHEMAS = validation.schema_ids()
+
+
+def _reference_valid(schema_id: str, value: Any) -> bool:
+    return validation.validator(schema_id).is_valid(value)
+
+
+def _fast_valid(schema_id: str, value: Any) -> bool | None:
+    fast = validation.fast_validator(schema_id)
+    assert fast is not None, f"{schema_id} is not compiled"
+    try:
+        return fast(value)
+    except Unsure:
+        return None
+
+
+def _documents(raws: list[bytes]) -> list[tuple[str, Any]]:
+    from ledger.entry_types import ENTRY_TYPES
+
+    out: list[tuple[str, Any]] = []
+    for raw in raws:
+        obj = canonical.parse(raw)
+        out.append(("urn:violence-scoring-ledger:v1:entry", obj))
+        out.append(("urn:violence-scoring-ledger:v1:statement", obj["statement"]))
+        kind = ENTRY_TYPES[obj["statement"]["type"]]
+        out.append((kind.schema_id, obj["statement"]["body"]))
+        if "policy" in obj["statement"]["body"]:
+            out.append(("urn:violence-scoring-ledger:v1:policy", obj["statement"]["body"]["policy"]))
+    return out
+
+
+def _corpus() -> list[bytes]:
+    chain = standard_chain("fastpaths")
+    raws = list(chain.raws)
+    from scoring_fixtures import one_round
+
+    return raws + list(one_round().raws)
+
+
+CORPUS = _corpus()
+DOCUMENTS = _documents(CORPUS)
+
+
+def test_every_schema_compiles():
+    for schema_id in SCHEMAS:
+        assert validation.fast_validator(schema_id) is not None, schema_id
+
+
+@pytest.mark.parametrize("index", range(len(DOCUMENTS)))
+def test_real_documents_are_accepted_by_both(index):
+    schema_id, value = DOCUMENTS[index]
+    assert _reference_valid(schema_id, value)
+    assert _fast_valid(schema_id, value) is True
+
+
+# -- generated values ------------------------------------------------------------------------
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    st.integers(min_value=-3, max_value=70), st.text(max_size=8),
+    st.sampled_from(["", "a", "0" * 64, "f" * 64 + "\n", "2026-01-05", "2026-01-05T09:00:00Z", "high",
+                     "killing", "recorder", "1.5", "-0", "x" * 4001, "A" * 86 + "==", "mx-00001"]),
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=12,
+)
+
+
+def _paths(value: Any, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix]
+    if type(value) is dict:
+        for k, v in value.items():
+            out += _paths(v, prefix + (k,))
+    elif type(value) is list:
+        for i, v in enumerate(value):
+            out += _paths(v, prefix + (i,))
+    return out
+
+
+def _mutate(value: Any, data: st.DataObject) -> Any:
+    """A copy of ``value`` with one node replaced, deleted, duplicated or added to."""
+    value = json.loads(json.dumps(value))
+    paths = _paths(value)
+    path = data.draw(st.sampled_from(paths))
+    op = data.draw(st.sampled_from(["replace", "delete", "add", "scalar-swap"]))
+    if not path:
+        return data.draw(_json)
+    parent = value
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if op == "replace":
+        parent[last] = data.draw(_json)
+    elif op == "delete":
+        del parent[last]
+    elif op == "add":
+        target = parent[last]
+        if type(target) is dict:
+            target[data.draw(st.text(max_size=6))] = data.draw(_json)
+        elif type(target) is list:
+            target.append(data.draw(_json) if data.draw(st.booleans()) else (target[0] if target else 1))
+        else:
+            parent[last] = [target]
+    else:
+        parent[last] = data.draw(_scalars)
+    return value
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_documents_get_the_same_answer(data):
+    schema_id, value = data.draw(st.sampled_from(DOCUMENTS))
+    mutated = value
+    for _ in range(data.draw(st.integers(1, 3))):
+        mutated = _mutate(mutated, data)
+    expected = _reference_valid(schema_id, mutated)
+    got = _fast_valid(schema_id, mutated)
+    assert got is None or got == expected, (schema_id, mutated)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SCHEMAS), _json)
+def test_random_values_get_the_same_answer(schema_id, value):
+    got = _fast_valid(schema_id, value)
+    assert got is None or got == _reference_valid(schema_id, value)
+
+
+def test_values_outside_the_data_model_are_left_to_jsonschema():
+    entry_id = "urn:violence-scoring-ledger:v1:entry"
+    obj = canonical.parse(CORPUS[1])
+    obj["seq"] = 1.0  # jsonschema: an integer; the data model: not a value at all
+    assert _fast_valid(entry_id, obj) is None
+    validation.validate(entry_id, obj)  # accepted, exactly as jsonschema decides
+    obj["seq"] = True
+    with pytest.raises(Exception) as raised:
+        validation.validate(entry_id, obj)
+    assert "True is not of type 'integer'" in str(raised.value)
+
+
+def test_schema_error_messages_are_jsonschemas():
+    obj = canonical.parse(CORPUS[1])
+    obj["statement"]["time"] = "2026-13-01"
+    with pytest.raises(Exception) as raised:
+        validation.validate("urn:violence-scoring-ledger:v1:entry", obj, seq=7)
+    assert raised.value.message.startswith("$.statement.time: '2026-13-01' does not match")
+
+
+# -- decode_entry slices ------------------------------------------------------------------
+
+@pytest.mark.parametrize("index", range(len(CORPUS)))
+def test_slices_equal_reencoding(index):
+    raw = CORPUS[index]
+    obj = canonical.parse_canonical(raw)
+    entry = decode_entry(raw, obj)
+    assert entry.unsealed is not None  # the fast path was taken
+    assert entry.statement.raw == canonical.encode(obj["statement"])
+    assert entry.unsealed_bytes() == unsealed_entry_bytes(
+        entry.seq, entry.prev, Statement(obj["statement"], canonical.encode(obj["statement"])), entry.signatures)
+    assert entry.unsealed_bytes() == canonical.encode({k: v for k, v in obj.items() if k != "seal"})
+
+
+_tricky_text = st.text(
+    alphabet=st.sampled_from(['"', "\\", "\n", "\x00", "\x1f", "/", "\u2028", "é", "😂", "\ue000", "a", "}", ",", ":"]),
+    max_size=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=st.dictionaries(_tricky_text, st.one_of(_tricky_text, st.integers(-5, 5), st.lists(_tricky_text, max_size=3)),
+                            max_size=5),
+       nested_statement=st.booleans())
+def test_slices_equal_reencoding_on_generated_entries(body, nested_statement):
+    chain = Chain.new("slices")
+    if nested_statement:  # a member named "statement" inside the statement's body
+        body = dict(body, statement={"statement": body.copy()})
+    statement = Statement.build("org.register", body, "2026-01-01T00:00:00Z", chain.ledger_id)
+    raw = chain.seal(statement, [statement.sign(chain.keys["recorder-1"])], seq=1, prev="0" * 64)
+    obj = canonical.parse_canonical(raw)
+    entry = decode_entry(raw, obj)
+    assert entry.statement.raw == canonical.encode(obj["statement"]) == statement.raw
+    assert entry.unsealed_bytes() == canonical.encode({k: v for k, v in obj.items() if k != "seal"})
+
+
+# -- the time check ----------------------------------------------------------------------
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.builds(lambda y, mo, d, h, mi, s: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z",
+              st.integers(0, 9999), st.integers(0, 99), st.integers(0, 99), st.integers(0, 99),
+              st.integers(0, 99), st.integers(0, 99)),
+    st.text(alphabet="0123456789-T:Z tz\n", max_size=22),
+))
+def test_valid_time_equals_strptime(text):
+    try:
+        datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+        expected = True
+    except ValueError:
+        expected = False
+    assert verify_mod._valid_time(text) is expected
+
+
+# -- the whole verifier, fast paths on and off ----------------------------------------------
+
+@pytest.fixture
+def slow_paths(monkeypatch):
+    """Turn every fast path off: jsonschema only, re-encoding, strptime."""
+
+    def disable() -> None:
+        monkeypatch.setattr(validation, "fast_validator", lambda schema_id: None)
+        monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
+        monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
+
+    return disable
+
+
+class _NeverMatches:
+    def fullmatch(self, text: str) -> None:
+        return None
+
+
+def _report(raws: list[bytes]) -> list[tuple]:
+    return [(v.seq, v.rule, v.message) for v in violations_of(raws)]
+
+
+def test_tamper_cases_give_identical_violations(world, slow_paths):
+    tampered = [(case.id, case.values[0](world)) for case in test_tamper.CASES]
+    fast = [(name, _report(raws)) for name, raws in tampered]
+    slow_paths()
+    slow = [(name, _report(raws)) for name, raws in tampered]
+    assert fast == slow
+    assert all(found for _, found in fast)  # every case is caught
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_mutated_entries_give_identical_violations(data, monkeypatch):
+    raws = list(CORPUS[:9])
+    index = data.draw(st.integers(0, len(raws) - 1))
+    obj = canonical.parse(raws[index])
+    mutated = _mutate(obj, data)
+    try:
+        raws[index] = canonical.encode(mutated)
+    except Exception:
+        assume(False)
+    fast = _report(raws)
+    monkeypatch.setattr(validation, "fast_validator", lambda schema_id: None)
+    monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
+    monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
+    slow = _report(raws)
+    monkeypatch.undo()
+    assert fast == slow
+
+
+# -- parallel verification -----------------------------------------------------------------
+
+def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world, tmp_path, monkeypatch):
+    from ledger import parallel
+    from ledger.audit import verify_path
+
+    monkeypatch.setattr(parallel, "CHUNK", 3)  # several chunks in flight even on tiny ledgers
+    cases = [(case.id, case.values[0](world)) for case in test_tamper.CASES] + [("genuine", list(world.raws))]
+    for name, raws in cases:
+        bundle = tmp_path / f"{name}.jsonl"
+        bundle.write_bytes(b"".join(raw + b"\n" for raw in raws))
+        one = verify_path(bundle).to_json()
+        two = verify_path(bundle, jobs=2).to_json()
+        assert one == two, name
+
+
+def test_parallel_workers_answer_only_what_they_checked():
+    from ledger.parallel import _signatures_of
+
+    raw = CORPUS[1]
+    obj = canonical.parse(raw)
+    assert _signatures_of(raw, {}) == {}  # no keys known: no answers
+    assert _signatures_of(b"{not json", {}) is None
+    directory = {}
+    for line in CORPUS[:1]:
+        body = canonical.parse(line)["statement"]["body"]
+        from ledger.model import b64decode
+
+        directory = {k: b64decode(v["public_key"], length=32, what="k") for k, v in body["policy"]["keys"].items()}
+    answers = _signatures_of(raw, directory)
+    assert answers and all(answers.values())
+    assert {kind for kind, _, _ in answers} == {"s", "e"}
+    assert len(answers) == len(obj["signatures"]) + 1
