@@ -29,9 +29,17 @@ def demo(directory: Path, seed: int) -> None:
     db = directory / "ledger.db"
     click.echo(f"Built {db} and keys in {directory / 'keys'}/ (passphrase: {DEMO_PASSPHRASE}).")
     click.echo("Try next:")
-    click.echo(f"  ledger verify {db}")
-    click.echo(f"  ledger log {db}")
-    click.echo(f"  ledger export {db} --out {directory / 'ledger.jsonl'}")
+    for line in (
+        f"ledger verify {db}                         # auditors: every rule, every entry",
+        f"ledger rounds {db}                         # every round, its target, replay status",
+        f"ledger replay {db} --round 1               # journalists: recompute the ranking",
+        f"ledger explain {db} --round 1 --org halcones-del-norte",
+        f"ledger report {db} --round 1 --out {directory / 'round-1.html'}",
+        f"ledger log {db} --limit 20",
+        f"ledger checkpoint {db}                     # the latest signed checkpoint",
+        f"ledger export {db} --out {directory / 'ledger.jsonl'}",
+    ):
+        click.echo(f"  {line}")
 
 
 COMMANDS = [demo]
