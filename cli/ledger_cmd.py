@@ -102,7 +102,8 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
 @click.option("--checkpoint", "checkpoint_files", multiple=True, type=click.Path(dir_okay=False, path_type=Path), help="A checkpoint published earlier; the ledger must be consistent with it. Repeatable.")
 @click.option("--log-key", "log_keys", multiple=True, help="Pin the log's verifier key (name+keyid+base64) instead of trusting the ledger's own operator keys.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Check signatures on this many processes (0: one per CPU). The result is the same.")
-def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_keys, jobs: int) -> None:
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Incremental: resume from the verifier state saved in this file by an earlier clean run of yours, and save it again (SPEC.md 9).")
+def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_keys, jobs: int, state_file: Path | None) -> None:
     """Verify every entry of a ledger (SQLite file, exported bundle, or published
     directory or URL) from its raw bytes, and check it against signed checkpoints.
 
@@ -114,15 +115,23 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
       ledger verify ledger.db
       ledger verify bundle.jsonl --json
       ledger verify bundle.jsonl --jobs 0      (all CPUs)
+      ledger verify ledger.db --state ~/.cache/ledger.state   (only new entries)
       ledger verify https://ledger.example.org/mx --checkpoint saved-checkpoint.txt
     """
     from ledger.parallel import default_workers
     from ledger.remote import is_url
 
     checkpoints = [(str(f), read_input(f, "checkpoint")) for f in checkpoint_files]
-    with progress("verifying") as bar:
-        report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
-                             checkpoints=checkpoints, log_keys=log_keys, jobs=jobs or default_workers())
+    if state_file is not None:
+        if checkpoints or log_keys or is_url(path) or jobs != 1:
+            raise click.UsageError("--state cannot be combined with --checkpoint, --log-key, --jobs or a URL")
+        from ledger.incremental import verify_incremental
+
+        report = verify_incremental(Path(path), state_file, keep=max_violations)
+    else:
+        with progress("verifying") as bar:
+            report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
+                                 checkpoints=checkpoints, log_keys=log_keys, jobs=jobs or default_workers())
     if as_json:
         echo_json(report.to_json())
     else:

@@ -129,8 +129,17 @@ class Verifier:
 
     # -- public API ---------------------------------------------------------------------
 
-    def check(self, raw: bytes) -> tuple[Entry | None, list[Violation]]:
-        """Judge ``raw`` as the next entry; returns the decoded entry (if any) and violations."""
+    def check(self, raw: bytes, precomputed: dict[tuple[str, bytes, bytes], bool] | None = None
+              ) -> tuple[Entry | None, list[Violation]]:
+        """Judge ``raw`` as the next entry; returns the decoded entry (if any) and violations.
+
+        ``precomputed``: signature results known in advance (see :meth:`_signature_valid`)."""
+        if precomputed is not None:
+            self.precomputed = precomputed
+            try:
+                return self.check(raw)
+            finally:
+                self.precomputed = None
         seq = self.context.size
         try:
             entry = self._decode(raw, seq)
@@ -147,11 +156,7 @@ class Verifier:
 
         ``precomputed`` optionally carries signature results for this entry's bytes
         (``ledger.parallel``); they change nothing but the time taken."""
-        self.precomputed = precomputed
-        try:
-            entry, violations = self.check(raw)
-        finally:
-            self.precomputed = None
+        entry, violations = self.check(raw, precomputed)
         self.record(raw, entry, admitted=not violations)
         self.violations_seen += len(violations)
         return violations

@@ -1,0 +1,355 @@
+"""Benchmarks at scale: build a ledger of N entries, then measure verify, appends, replay, proofs.
+
+Run from the repository root:
+
+    python bench/run.py --entries 1000000 --keep /tmp/bundle.jsonl   # the full run
+    python bench/run.py --entries 100000 --keep /tmp/bundle.jsonl    # a quicker one
+
+Prints a table, writes ``bench/out/results.json`` and leaves the exported bundle at
+``--keep`` (so that other tools can be timed on the same bytes). Every figure comes from
+this run on this machine. CPU figures are process CPU time; "wall" is elapsed time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+from generate import build  # noqa: E402
+
+from ledger import canonical  # noqa: E402
+from ledger.bundle import read_bundle, write_bundle  # noqa: E402
+from ledger.model import STATEMENT_CONTEXT, decode_entry, seal_signing_message  # noqa: E402
+
+PY = sys.executable
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"nproc": str(os.cpu_count()), "cpu": cpu, "python": platform.python_version(),
+            "platform": platform.platform()}
+
+
+def run_child(args: list[str]) -> dict[str, float]:
+    """Run a child process; wall time, CPU time and peak RSS (MB) of that child alone."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, err = b"", b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    out = proc.stdout.read() if proc.stdout else b""
+    err = proc.stderr.read() if proc.stderr else b""
+    code = os.waitstatus_to_exitcode(status)
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "maxrss_mb": usage.ru_maxrss / 1024,
+            "exit": code, "stdout": out.decode(errors="replace"), "stderr": err.decode(errors="replace")}
+
+
+CLI = [PY, "-c", "import sys; from ledger.cli import main; sys.exit(main())"]
+
+# A child that loops cryptography's Ed25519 verify over every statement signature and seal
+# of a bundle. Messages are prepared chunk by chunk (not timed); only the verify calls are.
+BARE_LOOP = r"""
+import json, sys, time, base64
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from ledger import canonical
+from ledger.bundle import read_bundle
+from ledger.model import decode_entry, STATEMENT_CONTEXT, seal_signing_message
+keys = {}
+def key(kid, directory):
+    if kid not in keys:
+        keys[kid] = Ed25519PublicKey.from_public_bytes(base64.b64decode(directory[kid]))
+    return keys[kid]
+directory = {}
+timed = 0.0
+count = 0
+chunk = []
+def flush():
+    global timed, count
+    t = time.perf_counter()
+    for k, s, m in chunk:
+        k.verify(s, m)
+    timed += time.perf_counter() - t
+    count += len(chunk)
+    chunk.clear()
+with open(sys.argv[1], "rb") as f:
+    for raw in read_bundle(f):
+        obj = canonical.parse(raw)
+        body = obj["statement"]["body"]
+        if obj["statement"]["type"] in ("ledger.genesis", "policy.update"):
+            directory.update({k: v["public_key"] for k, v in body["policy"]["keys"].items()})
+        e = decode_entry(raw, obj)
+        for s in e.signatures:
+            chunk.append((key(s.key_id, directory), s.sig, e.statement.signing_message))
+        chunk.append((key(e.seal.key_id, directory), e.seal.sig, seal_signing_message(e.unsealed_bytes())))
+        if len(chunk) >= 20000:
+            flush()
+flush()
+print(json.dumps({"seconds": timed, "signatures": count}))
+"""
+
+
+def interleaved_ratio(bundle: Path, limit: int) -> dict[str, float]:
+    """Verifier vs bare loop on the same entries, alternating chunk by chunk in one process,
+    so that both see the same machine load. Covers the first ``limit`` entries."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from ledger.verify import new_verifier
+
+    verifier = new_verifier()
+    keys: dict[str, Ed25519PublicKey] = {}
+    t_verify = t_bare = 0.0
+    n = 0
+    raws: list[bytes] = []
+
+    def chunk_done() -> None:
+        nonlocal t_verify, t_bare
+        triples = []
+        for raw in raws:
+            obj = canonical.parse(raw)
+            if obj["statement"]["type"] in ("ledger.genesis", "policy.update"):
+                for kid, item in obj["statement"]["body"]["policy"]["keys"].items():
+                    keys.setdefault(kid, Ed25519PublicKey.from_public_bytes(canonical_b64(item["public_key"])))
+            e = decode_entry(raw, obj)
+            for s in e.signatures:
+                triples.append((keys[s.key_id], s.sig, STATEMENT_CONTEXT + e.statement.raw))
+            triples.append((keys[e.seal.key_id], e.seal.sig, seal_signing_message(e.unsealed_bytes())))
+        t0 = time.process_time()
+        for raw in raws:
+            verifier.feed(raw)
+        t1 = time.process_time()
+        for k, s, m in triples:
+            k.verify(s, m)
+        t2 = time.process_time()
+        t_verify += t1 - t0
+        t_bare += t2 - t1
+        raws.clear()
+
+    with open(bundle, "rb") as handle:
+        for raw in read_bundle(handle):
+            raws.append(raw)
+            n += 1
+            if len(raws) >= 500:
+                chunk_done()
+            if n >= limit:
+                break
+    chunk_done()
+    return {"entries": n, "verify_cpu": t_verify, "bare_cpu": t_bare, "ratio": t_verify / t_bare}
+
+
+def canonical_b64(text: str) -> bytes:
+    import base64
+
+    return base64.b64decode(text)
+
+
+def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000) -> dict[str, float]:
+    """Single durable appends (one transaction, fsync, checkpoint each) on an open store."""
+    from ledger.scoring.demo_data import _day
+
+    from generate import ROUND_START
+    from ledger.scoring.demo_data import Story
+
+    import random
+
+    story = Story(builder)
+    story.rng = random.Random(f"bench-appends/{serial_base}")
+    story.serial = serial_base  # new incident ids
+    items = []
+    for i in range(count):
+        body = story.new_incident("golfo-unido", _day(ROUND_START, i % 40))
+        items.append(builder.signed(story.statement("incident.record", body, seconds=5), [story.recorder()]))
+    store = builder.store
+    t0 = time.perf_counter()
+    for statement, signatures in items:
+        store.append(statement, signatures, builder.keys["operator"])
+    elapsed = time.perf_counter() - t0
+    return {"appends": count, "seconds": elapsed, "per_second": count / elapsed}
+
+
+def measure_proofs(db: Path, size: int) -> dict[str, float]:
+    import random
+
+    from ledger import merkle
+    from ledger.store import LedgerStore
+
+    rng = random.Random(7)
+    with LedgerStore.open(db, readonly=True) as store:
+        tree_size = store.tree.size
+        root = store.tree.root(tree_size)
+        indexes = [rng.randrange(tree_size) for _ in range(200)]
+        leaves = {i: merkle.leaf_hash(store.raw_at(i)) for i in indexes}
+        t0 = time.perf_counter()
+        proofs = [(i, store.tree.inclusion_proof(i, tree_size)) for i in indexes]
+        t1 = time.perf_counter()
+        for i, proof in proofs:
+            merkle.verify_inclusion(leaves[i], i, tree_size, proof, root)
+        t2 = time.perf_counter()
+    return {"tree_size": tree_size, "generate_ms": (t1 - t0) / len(indexes) * 1000,
+            "verify_ms": (t2 - t1) / len(indexes) * 1000}
+
+
+def measure_replay(bundle: Path) -> dict[str, float]:
+    """Replay of round 1 from a verified state (state built first, then the replay timed)."""
+    code = r"""
+import json, sys, time
+from ledger.bundle import read_bundle
+from ledger.scoring.replay import replay
+from ledger.verify import new_verifier
+from ledger.scoring.process import ScoringProcess
+v = new_verifier()
+with open(sys.argv[1], "rb") as f:
+    for raw in read_bundle(f):
+        v.feed(raw)
+state = next(p for p in v.processes if isinstance(p, ScoringProcess)).state
+# the round as it was decided: replay as of its decision
+t = time.perf_counter(); doc = replay(state, 1); t = time.perf_counter() - t
+print(json.dumps({"seconds": t, "incidents": len(state.incidents), "digest": doc.digest}))
+"""
+    child = run_child([PY, "-c", code, str(bundle)])
+    if child["exit"] != 0:
+        return {"error": child["stderr"][-500:]}
+    return json.loads(child["stdout"])
+
+
+def measure_incremental(db: Path, builder, new: int) -> dict[str, float]:
+    """Verify only the entries after a saved verifier snapshot (ledger.incremental)."""
+    from ledger import incremental as snapshot
+    from ledger.store import LedgerStore
+
+    snap = db.with_suffix(".snapshot")
+    t0 = time.perf_counter()
+    report = snapshot.verify_incremental(db, snap)  # first run: everything, writes the snapshot
+    full = time.perf_counter() - t0
+    appended = measure_appends(db, builder, new, serial_base=20_000_000)
+    t1 = time.perf_counter()
+    report2 = snapshot.verify_incremental(db, snap)
+    incremental = time.perf_counter() - t1
+    with LedgerStore.open(db, readonly=True) as store:
+        size = store.size
+    return {"full_seconds": full, "first_ok": report.ok, "new_entries": new, "incremental_seconds": incremental,
+            "incremental_ok": report2.ok, "resumed_from": report2.resumed_from, "size": size,
+            "snapshot_mb": snap.stat().st_size / 2**20, "appends_per_second_during": appended["per_second"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--entries", type=int, default=1_000_000)
+    parser.add_argument("--keep", type=Path, required=True, help="where to leave the exported bundle")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--appends", type=int, default=1000)
+    parser.add_argument("--ratio-entries", type=int, default=20000, help="entries for the interleaved ratio")
+    args = parser.parse_args()
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
+    results: dict[str, object] = {"machine": machine(), "entries": args.entries}
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(name: str, value: str, goal: str = "", met: bool | None = None) -> None:
+        rows.append((name, value, goal, "" if met is None else ("met" if met else "NOT met")))
+        print(f"  {name}: {value}", flush=True)
+
+    print(f"building {args.entries} entries in {work} ...", flush=True)
+    builder, stats = build(work / "ledger", args.entries,
+                           progress=lambda k: print(".", end="", flush=True) if k else None)
+    print(flush=True)
+    db = work / "ledger" / "ledger.db"
+    bulk_rate = stats.bulk_entries / stats.bulk_seconds
+    results["build"] = stats.__dict__ | {"bulk_per_second": bulk_rate}
+    row("bulk import (append_many, sealing + verification + Merkle + checkpoint)", f"{bulk_rate:,.0f} entries/s",
+        ">= 15,000/s", bulk_rate >= 15000)
+
+    args.keep.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.keep, "wb") as out:
+        write_bundle(builder.store.iter_raw(), out)
+    results["bundle"] = {"path": str(args.keep), "bytes": args.keep.stat().st_size}
+
+    # Bare loop, verify (1 core), verify (all cores), peak memory.
+    bare = run_child([PY, "-c", BARE_LOOP, str(args.keep)])
+    bare_j = json.loads(bare["stdout"]) if bare["exit"] == 0 else {"seconds": float("nan"), "signatures": 0}
+    results["bare_loop"] = bare_j
+    row("bare Ed25519 verify loop", f"{bare_j['signatures'] / bare_j['seconds']:,.0f} signatures/s "
+        f"({args.entries / bare_j['seconds']:,.0f} entries/s)")
+
+    single = run_child(CLI + ["verify", str(args.keep), "--json"])
+    results["verify_1"] = {k: v for k, v in single.items() if k not in ("stdout", "stderr")}
+    ok = single["exit"] == 0
+    row("ledger verify, 1 process", f"{args.entries / single['wall']:,.0f} entries/s, {single['wall']:.1f} s wall, "
+        f"exit {single['exit']}")
+    ratio_cli = single["cpu"] / bare_j["seconds"]
+    row("  verify CPU / bare loop (end to end, incl. start-up)", f"{ratio_cli:.2f}", "<= 1.25", ratio_cli <= 1.25)
+    row("  peak memory of verify", f"{single['maxrss_mb']:.0f} MB", "< 300 MB", single["maxrss_mb"] < 300)
+
+    inter = interleaved_ratio(args.keep, args.ratio_entries)
+    results["ratio_interleaved"] = inter
+    row(f"  verify / bare loop, interleaved on {inter['entries']:,} entries", f"{inter['ratio']:.2f}", "<= 1.25",
+        inter["ratio"] <= 1.25)
+
+    par = run_child(CLI + ["verify", str(args.keep), "--json", "--jobs", str(args.jobs)])
+    results["verify_parallel"] = {k: v for k, v in par.items() if k not in ("stdout", "stderr")} | {"jobs": args.jobs}
+    same = ok and par["exit"] == 0 and json.loads(par["stdout"]) == json.loads(single["stdout"])
+    speedup = bare_j["seconds"] / par["wall"]
+    row(f"ledger verify --jobs {args.jobs}", f"{args.entries / par['wall']:,.0f} entries/s, {par['wall']:.1f} s wall, "
+        f"same report: {same}")
+    row("  speed-up over the 1-core bare loop", f"{speedup:.2f}x", ">= 1.6x", speedup >= 1.6)
+    row("  peak memory (main process)", f"{par['maxrss_mb']:.0f} MB")
+
+    rep = measure_replay(args.keep)
+    results["replay"] = rep
+    if "seconds" in rep:
+        row(f"replay of round 1 ({rep['incidents']:,} incidents)", f"{rep['seconds']:.2f} s", "< 15 s", rep["seconds"] < 15)
+
+    proofs = measure_proofs(db, args.entries)
+    results["proofs"] = proofs
+    row(f"inclusion proof generation at {proofs['tree_size']:,}", f"{proofs['generate_ms']:.3f} ms", "< 5 ms",
+        proofs["generate_ms"] < 5)
+    row("inclusion proof verification", f"{proofs['verify_ms']:.3f} ms", "< 1 ms", proofs["verify_ms"] < 1)
+
+    appends = measure_appends(db, builder, args.appends)
+    results["appends"] = appends
+    row("single durable appends (open store, one transaction each)", f"{appends['per_second']:,.0f}/s", ">= 1,000/s",
+        appends["per_second"] >= 1000)
+
+    inc = measure_incremental(db, builder, min(1000, args.appends))
+    results["incremental"] = inc
+    row("verify everything and save a snapshot", f"{inc['full_seconds']:.1f} s ({inc['size']:,} entries)")
+    row(f"incremental verify of {inc['new_entries']} new entries", f"{inc['incremental_seconds']:.2f} s "
+        f"(snapshot {inc['snapshot_mb']:.0f} MB)")
+
+    builder.store.close()
+    results["table"] = rows
+    out_dir = HERE / "out"
+    out_dir.mkdir(exist_ok=True)
+    (out_dir / "results.json").write_text(json.dumps(results, indent=2, default=str))
+    print()
+    print(f"N = {args.entries:,}; {results['machine']}")
+    width = max(len(r[0]) for r in rows)
+    for name, value, goal, met in rows:
+        print(f"{name:<{width}}  {value:<40} {goal:<12} {met}")
+    if args.workdir is None:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
