@@ -90,12 +90,17 @@ def valid_key_name(name: str) -> bool:
     )
 
 
+# The characters _check_text refuses: controls other than "\n", and surrogates.
+_BAD_TEXT_CHAR = re.compile("[\x00-\x09\x0b-\x1f\ud800-\udfff]")
+
+
 def _check_text(text: str, what: str = "note text") -> None:
-    for c in text:
-        if ord(c) < 0x20 and c != "\n":
+    found = _BAD_TEXT_CHAR.search(text)  # the first refused character, as a scan would find
+    if found is not None:
+        c = found.group()
+        if ord(c) < 0x20:
             raise ProofError(f"{what} contains control character U+{ord(c):04X}")
-        if 0xD800 <= ord(c) <= 0xDFFF:
-            raise ProofError(f"{what} is not valid UTF-8")
+        raise ProofError(f"{what} is not valid UTF-8")
 
 
 def key_id(name: str, sig_type: int, public_key: bytes) -> bytes:

@@ -315,3 +315,17 @@ def test_parallel_workers_answer_only_what_they_checked():
     assert answers and all(answers.values())
     assert {kind for kind, _, _ in answers} == {"s", "e"}
     assert len(answers) == len(obj["signatures"]) + 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(body=st.dictionaries(_tricky_text, st.one_of(_tricky_text, st.integers(-5, 5)), max_size=5),
+       prev=st.sampled_from(["0" * 64, "ab" * 32, "x\n", "é"]), seq=st.integers(0, 2**53 - 1))
+def test_seal_entry_bytes_equal_encoding_the_whole_entry(body, prev, seq):
+    chain = Chain.new("seal-bytes")
+    statement = Statement.build("org.register", body, "2026-01-01T00:00:00Z", chain.ledger_id)
+    entry = model.seal_entry(seq, prev, statement, tuple(chain.sign(statement, ["recorder-1", "recorder-2"])),
+                             chain.keys["operator"])
+    obj = {"seq": seq, "prev": prev, "statement": statement.obj,
+           "signatures": [s.to_json() for s in entry.signatures], "seal": entry.seal.to_json()}
+    assert entry.raw == canonical.encode(obj)
+    assert entry.unsealed_bytes() == canonical.encode({k: v for k, v in obj.items() if k != "seal"})
