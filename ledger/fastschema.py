@@ -34,6 +34,18 @@ from typing import Any, Callable
 Predicate = Callable[[Any], bool]
 
 
+def ecma_pattern(pattern: str) -> "re.Pattern[str]":
+    """Compile a schema ``pattern`` with ECMA-262 (JSON Schema) semantics for a final ``$``.
+
+    Python's ``$`` also matches just before a trailing newline, so ``^[0-9a-f]{64}$`` would
+    accept a key id followed by "\\n"; ECMA-262's ``$`` (without the m flag) matches only at
+    the end of input, which is Python's ``\\Z``. Our schemas use ``$`` only as the final anchor.
+    """
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
 class CompileError(Exception):
     """The schema uses something this compiler does not implement."""
 
@@ -235,7 +247,7 @@ class Compiler:
     def _strings(self, schema: dict[str, Any], var: str) -> list[str]:
         lines: list[str] = []
         if "pattern" in schema:
-            search = self._const(re.compile(schema["pattern"]).search, "P")
+            search = self._const(ecma_pattern(schema["pattern"]).search, "P")
             lines.append(f"if {search}({var}) is None: return False\n")
         if "minLength" in schema:
             lines.append(f"if len({var}) < {_count(schema['minLength'])}: return False\n")

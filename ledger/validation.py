@@ -7,12 +7,21 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema import Draft202012Validator, validators
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 
 from .errors import SchemaError
-from .fastschema import CompileError, Compiler, Predicate, Unsure
+from .fastschema import CompileError, Compiler, Predicate, Unsure, ecma_pattern
+
+
+def _ecma_pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    if validator.is_type(instance, "string") and ecma_pattern(pattern).search(instance) is None:
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+# The reference validator, with ECMA-262 semantics for a final "$" (see ecma_pattern).
+StrictValidator = validators.extend(Draft202012Validator, validators={"pattern": _ecma_pattern_keyword})
 
 
 @lru_cache(maxsize=1)
@@ -26,14 +35,14 @@ def _registry() -> Registry:
 
 
 @lru_cache(maxsize=None)
-def validator(schema_id: str) -> Draft202012Validator:
+def validator(schema_id: str) -> Any:
     """A compiled validator for the schema with ``$id`` ``schema_id``."""
     registry = _registry()
     try:
         schema = registry.contents(schema_id)
     except LookupError:
         raise SchemaError(f"no schema {schema_id!r}") from None
-    return Draft202012Validator(schema, registry=registry)
+    return StrictValidator(schema, registry=registry)
 
 
 @lru_cache(maxsize=None)
