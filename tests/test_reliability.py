@@ -75,7 +75,9 @@ def db(genuine: Path, tmp_path: Path) -> Path:
 
 
 def _spawn(db: Path, worker: str, count: int, ack: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", CHILD, str(db), worker, str(count), str(ack)],
+    # -P: do not put the working directory on sys.path, where the source tree's ledger/
+    # would shadow the installed package (which alone has ledger.cli and ledger.schemas).
+    return subprocess.Popen([sys.executable, "-P", "-c", CHILD, str(db), worker, str(count), str(ack)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
