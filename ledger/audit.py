@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .checkpoints import CheckpointAuditor, CheckpointResult
 from .remote import is_published, open_published
 from .store import open_entries
-from .verify import Violation, new_verifier
+from .verify import Verifier, Violation, new_verifier
 
 
 @dataclass
@@ -30,6 +30,17 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         return self.violation_count == 0
+
+    def take_final_state(self, verifier: Verifier) -> None:
+        """Record what the verifier ended with: size, identity, head, policy, notices."""
+        for process in verifier.processes:  # e.g. a justified deviation from the rules' selection
+            self.notices.extend(getattr(process, "notices", ()))
+        context = verifier.context
+        self.size = context.size
+        self.ledger_id = context.ledger_id
+        self.origin = context.origin
+        self.head = verifier.head.hex() if verifier.head else None
+        self.policy_version = context.policy.version if context.policy else None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -96,16 +107,9 @@ def verify_path(
         if progress is not None:
             progress(1)
     note(verifier.finish())
-    for process in verifier.processes:  # e.g. a justified deviation from the rules' selection
-        report.notices.extend(getattr(process, "notices", ()))
     if auditor is not None:
         report.checkpoints = auditor.finish(verifier.context.origin)
         for result in report.checkpoints:
             note(result.violations)
-    context = verifier.context
-    report.size = context.size
-    report.ledger_id = context.ledger_id
-    report.origin = context.origin
-    report.head = verifier.head.hex() if verifier.head else None
-    report.policy_version = context.policy.version if context.policy else None
+    report.take_final_state(verifier)
     return report

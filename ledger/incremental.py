@@ -118,14 +118,7 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
     if verifier.violations_seen == 0 and verifier.head is not None and report.new_entries:
         save(verifier, prefix.digest(), state)
     note(verifier.finish())
-    for process in verifier.processes:
-        report.notices.extend(getattr(process, "notices", ()))
-    context = verifier.context
-    report.size = context.size
-    report.ledger_id = context.ledger_id
-    report.origin = context.origin
-    report.head = verifier.head.hex() if verifier.head else None
-    report.policy_version = context.policy.version if context.policy else None
+    report.take_final_state(verifier)
     return report
 
 
