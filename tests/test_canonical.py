@@ -22,12 +22,13 @@ from ledger.errors import CanonicalError, LedgerError
 
 FLOAT_FILES = {"values.json", "structures.json"}
 
+from shared_vectors import vector_path
+
 
 @pytest.fixture(scope="module")
 def jcs_dir() -> Path:
     """The shared RFC 8785 vectors. Missing vectors are a failure, never a skip."""
-    vectors = Path(__file__).resolve().parents[2] / "shared" / "vectors"
-    jcs = vectors / "jcs"
+    jcs = vector_path("jcs")
     assert (jcs / "input").is_dir() and (jcs / "output").is_dir(), f"missing vectors at {jcs}"
     return jcs
 

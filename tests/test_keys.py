@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import stat
@@ -28,13 +27,13 @@ from ledger.keys import PublicKey, SigningKey, key_id, load_private_key, seriali
 
 PASSPHRASE = b"correct horse battery staple"
 
+from shared_vectors import vector_path
+
 
 @pytest.fixture(scope="module")
 def vectors() -> Path:
     """The shared vectors directory. Missing vectors are a failure, never a skip."""
-    path = Path(__file__).resolve().parents[2] / "shared" / "vectors"
-    assert path.is_dir(), f"missing shared vectors at {path}"
-    return path
+    return vector_path(".")
 
 
 # ----------------------------------------------------------------- RFC 8032

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -27,17 +25,9 @@ from ledger.merkle import (
     verify_inclusion,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+from shared_vectors import load_vector
 
-
-def _load() -> dict:
-    path = VECTORS / "rfc6962_merkle.json"
-    # Missing vectors are a failure, never a skip.
-    assert path.is_file(), f"test vectors missing: {path}"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-V = _load()
+V = load_vector("rfc6962_merkle.json")
 
 
 def h(x: str | None) -> bytes:

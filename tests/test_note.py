@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
 
 import pytest
 
@@ -38,17 +36,9 @@ from ledger.note import (
     verify_proof,
 )
 
-VECTORS = Path(__file__).resolve().parents[2] / "shared" / "vectors"
+from shared_vectors import load_vector
 
-
-def _load() -> dict:
-    path = VECTORS / "signed_note.json"
-    # Missing vectors are a failure, never a skip.
-    assert path.is_file(), f"test vectors missing: {path}"
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-V = _load()
+V = load_vector("signed_note.json")
 COUNTED: dict[str, int] = {}
 
 
