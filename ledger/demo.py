@@ -99,23 +99,26 @@ def build_core(builder: DemoBuilder) -> None:
 
     # Scheduled rotation of recorder-2's key: the old key leaves, the new one proves possession.
     new_recorder = builder.key("recorder-2b", "Data steward 2 (rotated key)")
-    policy = builder.store.verifier().context.policy
-    rotation = policy_update_statement(
-        builder.ledger_id, policy, builder.advance(days=1), reason="scheduled rotation of recorder-2's key",
+    _change_policy(
+        builder, 1, "scheduled rotation of recorder-2's key", ["panel-1", "panel-2", "panel-3", "recorder-2b"],
         add=[("recorder", new_recorder.public, "Data steward 2 (rotated key)")],
         remove=[builder.keys["recorder-2"].public.key_id],
     )
-    builder.append(rotation, ["panel-1", "panel-2", "panel-3", "recorder-2b"])
 
     # Panel member 5 reports a lost laptop: the key is revoked for ever and replaced.
     replacement = builder.key("panel-6", "Panel member 6")
-    policy = builder.store.verifier().context.policy
-    revocation = policy_update_statement(
-        builder.ledger_id, policy, builder.advance(days=2), reason="panel-5 key reported lost; revoked and replaced",
+    _change_policy(
+        builder, 2, "panel-5 key reported lost; revoked and replaced", ["panel-2", "panel-3", "panel-4", "panel-6"],
         add=[("panel", replacement.public, "Panel member 6")],
         revoke=[builder.keys["panel-5"].public.key_id],
     )
-    builder.append(revocation, ["panel-2", "panel-3", "panel-4", "panel-6"])
+
+
+def _change_policy(builder: DemoBuilder, days: int, reason: str, signers: list[str], **changes) -> None:
+    """Append a policy.update ``days`` after the last entry, signed by ``signers``."""
+    policy = builder.store.verifier().context.policy
+    statement = policy_update_statement(builder.ledger_id, policy, builder.advance(days=days), reason=reason, **changes)
+    builder.append(statement, signers)
 
 
 def build_demo(directory: str | Path, seed: int = 2011) -> DemoBuilder:
