@@ -100,6 +100,21 @@ def target_bundle(data: bytes) -> None:
     verifier.finish()
 
 
+def signed_entry(type_name: str, body: dict) -> bytes:
+    """``body`` as a statement of ``type_name``, signed by the threshold of the keys of the
+    type's role in the demo's current policy and sealed as the verifier's next entry."""
+    verifier = verifier_before_last_round()
+    _, private = demo()
+    policy = verifier.context.policy
+    assert policy is not None and verifier.head is not None
+    statement = Statement.build(type_name, body, "2026-12-01T00:00:00Z", verifier.context.ledger_id)
+    role = policy.roles[ENTRY_TYPES[type_name].role]
+    signers = [private[k] for k in role.key_ids if k in private][: role.threshold]
+    operator = private[policy.roles["operator"].key_ids[0]]
+    return seal_entry(verifier.size, verifier.head.hex(), statement,
+                      tuple(statement.sign(k) for k in signers), operator).raw
+
+
 def target_signed(data: bytes) -> None:
     type_, _, body_bytes = data.partition(b"\n")
     try:
@@ -110,21 +125,13 @@ def target_signed(data: bytes) -> None:
     kind = ENTRY_TYPES.get(type_name)
     if kind is None or not isinstance(body, dict):
         return
-    verifier = verifier_before_last_round()
-    _, private = demo()
-    policy = verifier.context.policy
-    assert policy is not None and verifier.head is not None
     try:
-        statement = Statement.build(type_name, body, "2026-12-01T00:00:00Z", verifier.context.ledger_id)
+        raw = signed_entry(type_name, body)
     except LedgerError:
         return  # not encodable (float, big integer...): a real author could not sign it either
-    role = policy.roles[kind.role]
-    signers = [private[k] for k in role.key_ids if k in private][: role.threshold]
-    operator = private[policy.roles["operator"].key_ids[0]]
-    entry = seal_entry(verifier.size, verifier.head.hex(), statement,
-                       tuple(statement.sign(k) for k in signers), operator)
+    verifier = verifier_before_last_round()
     size, head = verifier.size, verifier.head
-    verifier.check(entry.raw)  # violations or none; never another exception
+    verifier.check(raw)  # violations or none; never another exception
     if (verifier.size, verifier.head) != (size, head):
         raise AssertionError("Verifier.check changed the verifier's state")
 
