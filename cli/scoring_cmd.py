@@ -14,7 +14,7 @@ from ledger.errors import InputError
 from ledger.scoring import authoring as A
 from ledger.scoring.process import ScoringProcess, scoring_process
 from ledger.scoring.replay import RankingDocument, ReplayError, replay
-from ledger.scoring.state import ScoringState
+from ledger.scoring.state import Incident, ScoringState, Version
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 from ledger.store import open_entries
 from ledger.verify import new_verifier
@@ -149,24 +149,21 @@ def explain(path: Path, number: int, org: str, as_json: bool) -> None:
             click.echo(f"  {kind:<28} {role:<18} {cell['value']:>12}")
     click.echo(f"Incidents counted ({len(row['incidents'])}):")
     for item in row["incidents"]:
-        body = _version(incidents[item["incident"]], item["seq"])
-        victims = ", ".join(f"{v['role']} {v['low']}/{v['best']}/{v['high']}" for v in body["victims"])
-        click.echo(f"  {item['incident']:<14} entry {item['seq']:>6}  {body['date']}  {body['kind']:<26} {victims:<32} +{item['contribution']}")
+        version = _version(incidents[item["incident"]], item["seq"])
+        victims = ", ".join(f"{role} {low}/{best}/{high}" for role, low, best, high in version.victims)
+        click.echo(f"  {item['incident']:<14} entry {item['seq']:>6}  {version.date}  {version.kind:<26} {victims:<32} +{item['contribution']}")
     click.echo(f"Incidents excluded ({len(excluded)}):")
     for item in excluded:
         click.echo(f"  {item['incident']:<14} entry {item['seq']:>6}  {item['reason']}")
 
 
-def _version(incident: Any, seq: int) -> dict[str, Any]:
-    for version_seq, body in incident.versions:
-        if version_seq == seq:
-            return body
-    return incident.current
+def _version(incident: Incident, seq: int) -> Version:
+    return incident.version_at(seq) or incident.current
 
 
 def _attributes(state: ScoringState, incident_id: str, seq: int, org: str) -> bool:
     incident = state.incidents.get(incident_id)
-    return incident is not None and any(a["org"] == org for a in _version(incident, seq)["attributions"])
+    return incident is not None and any(a[0] == org for a in _version(incident, seq).attributions)
 
 
 @click.command()

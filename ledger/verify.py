@@ -44,6 +44,17 @@ class Violation:
         return {"seq": self.seq, "rule": self.rule, "message": self.message}
 
 
+class StatementIndex(Protocol):
+    """Statement digests seen so far (R-7.8): digest key -> seq of the first entry with it.
+
+    A ``dict`` is the in-memory index; the storage layer provides one on disk
+    (``ledger.diskstate``) so that memory stays flat at 10^6 entries."""
+
+    def get(self, key: bytes) -> int | None: ...
+
+    def setdefault(self, key: bytes, seq: int) -> int: ...
+
+
 class Process(Protocol):
     """A state machine over entries (e.g. the scoring process) plugged into the verifier.
 
@@ -68,9 +79,9 @@ class Context:
     size: int = 0
 
 
-def _digest_key(digest: bytes) -> int:
-    # 128 bits are enough to tell statements apart and keep memory small at 10^6 entries.
-    return int.from_bytes(digest[:16], "big")
+def _digest_key(digest: bytes) -> bytes:
+    # 128 bits are enough to tell statements apart and keep the index small.
+    return digest[:16]
 
 
 _TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
@@ -112,7 +123,7 @@ class Verifier:
     context: Context = field(default_factory=Context)
     head: bytes | None = None  # leaf hash of the last entry seen
     revoked: dict[str, int] = field(default_factory=dict)  # key id -> seq of the revocation
-    statements: dict[int, int] = field(default_factory=dict)  # digest key -> seq
+    statements: StatementIndex = field(default_factory=dict)  # digest key -> seq (R-7.8)
     violations_seen: int = 0
     # Signature results computed ahead of time for the entry being judged (parallel
     # verification, ledger.parallel): {(kind, raw public key, signature): valid}, kind "s"

@@ -138,7 +138,7 @@ class ScoringProcess:
             yield from (Violation(v.seq, "R-10.8", v.message) for v in problems_)
             return
         incident = state.incidents[body["incident_id"]]
-        if body["org"] not in {a["org"] for a in incident.current["attributions"]}:
+        if body["org"] not in {a[0] for a in incident.current.attributions}:
             yield Violation(seq, "R-10.8", f"incident {body['incident_id']!r} is not attributed to {body['org']!r}")
         open_ = state.open_dispute(body["incident_id"], body["org"])
         if open_ is not None:
@@ -225,7 +225,7 @@ class ScoringProcess:
         # Replay exactly as a later auditor will: the entries before this one.
         round_.decide_seq = seq
         try:
-            document = replay(self.state, round_.number)
+            document = replay(self.state, round_.number, digest_only=True)
         finally:
             round_.decide_seq = None
         if body["ranking"] != document.digest:
@@ -250,7 +250,7 @@ class ScoringProcess:
         round_.decide_seq = seq
         try:
             for rules_digest, rules in self.state.rules.items():
-                if rules_digest != round_.rules and replay(self.state, number, rules_digest=rules_digest).digest == digest:
+                if rules_digest != round_.rules and replay(self.state, number, rules_digest=rules_digest, digest_only=True).digest == digest:
                     return rules.version
         finally:
             round_.decide_seq = None

@@ -10,18 +10,17 @@ JSON document whose SHA-256 is the digest a ``round.decide`` entry commits to.
 
 from __future__ import annotations
 
-import calendar
 import hashlib
+import re
 from dataclasses import dataclass
-from datetime import date, timedelta
 from fractions import Fraction
 from math import gcd
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .. import canonical
 from ..errors import LedgerError
 from .rules import Rules, display, exact, parse_decimal
-from .state import Round, ScoringState
+from .state import COUNT_INDEX, Round, ScoringState, Spool, date_interval
 
 DOCUMENT_FORMAT = "violence-scoring-ledger/v1/ranking"
 
@@ -43,15 +42,25 @@ class ReplayError(LedgerError):
 
 @dataclass(frozen=True)
 class RankingDocument:
-    """The canonical ranking document of one round and its digest."""
+    """The canonical ranking document of one round and its digest.
+
+    ``replay(..., digest_only=True)`` computes the digest without holding the document:
+    then ``raw`` is None and the document's long lists (``excluded`` and each
+    organization's ``incidents``) are None; everything else is there."""
 
     round: int
     document: dict[str, Any]
-    raw: bytes
+    raw: bytes | None
+    sha256: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.sha256:
+            assert self.raw is not None
+            object.__setattr__(self, "sha256", hashlib.sha256(self.raw).hexdigest())
 
     @property
     def digest(self) -> str:
-        return hashlib.sha256(self.raw).hexdigest()
+        return self.sha256
 
     @property
     def selection(self) -> dict[str, Any]:
@@ -67,30 +76,20 @@ class RankingDocument:
         return [None]
 
 
-def date_interval(day: str, precision: str) -> tuple[str, str]:
-    """The first and last day an incident date with its precision may denote (12.4)."""
-    if precision == "day":
-        return day, day
-    d = date.fromisoformat(day)
-    if precision == "week":
-        return day, (d + timedelta(days=6)).isoformat()
-    last = calendar.monthrange(d.year, d.month)[1]
-    return day[:8] + "01", day[:8] + f"{last:02d}"
-
-
 def in_window(body: dict[str, Any], start: str, end: str) -> bool:
-    if body["date_precision"] == "day":
-        return start <= body["date"] <= end
     first, last = date_interval(body["date"], body["date_precision"])
     return start <= first and last <= end
 
 
-def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_digest: str | None = None) -> RankingDocument:
+def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_digest: str | None = None,
+           digest_only: bool = False) -> RankingDocument:
     """The ranking document of ``round_number``.
 
     ``source`` is the scoring state after the ledger (or a prefix of it) or the raw entries
     of a ledger, which are then verified first. ``rules_digest`` replays the round with
     other adopted rules than those it committed to (only to diagnose a mismatch, R-12.2).
+    ``digest_only``: compute the same digest without building the document's long lists
+    in memory (they go through ``state.spool``); what verification needs.
     """
     state = source if isinstance(source, ScoringState) else state_of(source)
     round_ = state.rounds.get(round_number)
@@ -100,7 +99,12 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     rules = state.rules.get(digest)
     if rules is None:  # pragma: no cover - R-11.3 admits no such round
         raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
-    document = _rank(state, round_, rules)
+    if digest_only:
+        document, spools = _rank(state, round_, rules, spool=state.spool)
+        streamed = _stream_digest(document, spools)
+        if streamed is not None:
+            return RankingDocument(round_number, document, None, streamed)
+    document, _ = _rank(state, round_, rules)
     return RankingDocument(round_number, document, canonical.encode(document))
 
 
@@ -119,7 +123,63 @@ def state_of(raws: Iterable[bytes]) -> ScoringState:
     return process.state
 
 
-def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
+_PLAIN = re.compile(r"[a-z0-9][a-z0-9._-]*")  # identifiers (10): their JSON text needs no escape
+
+
+def _json_text(text: str) -> bytes:
+    if _PLAIN.fullmatch(text):
+        return f'"{text}"'.encode()
+    return canonical.encode(text)
+
+
+def _marker(i: int) -> str:
+    return f"@@spool-{i}@@"  # no identifier, digest or decimal of the document looks like this
+
+
+def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
+    """SHA-256 of the canonical document whose long lists are in ``spools`` (item bytes,
+    already canonical) and shown in ``document`` as markers: the canonical encoding of an
+    array is ``[`` items joined by ``,`` ``]``, so the bytes are those of the whole document.
+    None if a marker is not found exactly once (then the caller encodes the whole)."""
+    raw = canonical.encode(document)
+    pieces: list[tuple[int, int, Spool]] = []
+    for i, spool in enumerate(spools):
+        mark = canonical.encode(_marker(i))
+        at = raw.find(mark)
+        if at < 0 or raw.find(mark, at + 1) >= 0:
+            return None
+        pieces.append((at, at + len(mark), spool))
+    pieces.sort(key=lambda p: p[0])
+    h = hashlib.sha256()
+    done = 0
+    for begin, end, spool in pieces:
+        h.update(raw[done:begin])
+        h.update(b"[")
+        batch: list[bytes] = []
+        first = True
+        for item in spool:
+            batch.append(item)
+            if len(batch) >= 4096:
+                if not first:
+                    h.update(b",")
+                h.update(b",".join(batch))
+                batch.clear()
+                first = False
+        if batch:
+            if not first:
+                h.update(b",")
+            h.update(b",".join(batch))
+        h.update(b"]")
+        done = end
+    h.update(raw[done:])
+    return h.hexdigest()
+
+
+def _rank(state: ScoringState, round_: Round, rules: Rules,
+          spool: Callable[[], Spool] | None = None) -> tuple[dict[str, Any], list[Spool]]:
+    """The ranking document of ``round_`` under ``rules``. With ``spool``, the long lists
+    are written to spools as canonical item bytes and appear in the document as markers
+    (see :func:`_stream_digest`); the spools are returned in marker order."""
     body = round_.body
     start, end = body["window"]["start"], body["window"]["end"]
     eligible = sorted(body["eligible"])
@@ -127,86 +187,117 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
     # Entries before ``cutoff`` count; entries in [cutoff, limit) are shown as late.
     limit = round_.decide_seq if round_.decide_seq is not None else state.size
     cutoff = round_.close_seq if round_.close_seq is not None else limit
-    count_key = rules.count
+    count_index = COUNT_INDEX[rules.count]
     weight = rules.weight
     min_sources = rules.min_sources
     split = rules.joint == "split"
     exclude_contested = rules.contested_mode == "exclude"
     disputed = state.disputes_by_attribution
     multipliers: dict[tuple[str, str, bool], int] = {}
+    denominator = rules.denominator
+    places = rules.places
+    open_seq = round_.open_seq
 
     raw_by_org: dict[str, dict[int, int]] = {o: {} for o in eligible}
     breakdown: dict[str, dict[tuple[str, str, int], int]] = {o: {} for o in eligible}
-    contributions: dict[str, list[tuple[str, int, str, int, int]]] = {o: [] for o in eligible}
-    excluded: list[tuple[str, int, str, str]] = []  # (incident, seq, reason, org or "")
+    # Counted incidents per organization, in incident order: (incident, seq, digest, share,
+    # total) tuples, or their canonical items in a spool.
+    contributions: dict[str, Any] = {o: (spool() if spool is not None else []) for o in eligible}
+    excluded: Any = spool() if spool is not None else []
+    exclusions = 0
     counted_incidents = 0
 
+    # Incidents come in ascending id order, so that every list of the document is built in
+    # its final order: each organization's incidents (one counted version per incident) and
+    # the exclusions (sorted by incident, then seq, reason, org within the incident).
     for incident in state.incidents.values():
-        first_seq = incident.versions[0][0]
+        incident_id = incident.incident_id
+        versions = incident.versions
+        first_seq = versions[0][0]
+        found: list[tuple[int, str, str]] = []  # (seq, reason, org or "")
         if first_seq >= cutoff:
-            if first_seq < limit and in_window(incident.versions[0][1], start, end):
-                excluded.append((incident.incident_id, first_seq, RECORDED_AFTER_CLOSE, ""))
-            continue
-        index = len(incident.versions) - 1
-        if incident.versions[index][0] >= cutoff:
-            index = incident.version_before(cutoff)
-        seq, inc = incident.versions[index]
-        for old_seq, old in incident.versions[:index]:
-            if in_window(old, start, end) or in_window(inc, start, end):
-                excluded.append((incident.incident_id, old_seq, SUPERSEDED, ""))
-        if not in_window(inc, start, end):
-            if first_seq > round_.open_seq:  # recorded during the round, dated outside it
-                excluded.append((incident.incident_id, seq, OUTSIDE_WINDOW, ""))
-            continue
-        if incident.retracted is not None and incident.retracted[0] < cutoff:
-            excluded.append((incident.incident_id, seq, RETRACTED, ""))
-            continue
-        sources = inc["sources"]
-        if len(sources) < min_sources or len({s["publisher"] for s in sources}) < min_sources:
-            excluded.append((incident.incident_id, seq, TOO_FEW_SOURCES, ""))
-            continue
-        attributions = inc["attributions"]
-        if not attributions:
-            excluded.append((incident.incident_id, seq, UNATTRIBUTED, ""))
-            continue
-        counted: list[tuple[str, int]] = []
-        for attribution in attributions:
-            org = attribution["org"]
-            if org not in eligible_set:
-                excluded.append((incident.incident_id, seq, INELIGIBLE_ORG, org))
-                continue
-            status = state.attribution_status(incident.incident_id, org, cutoff) if (incident.incident_id, org) in disputed else "clear"
-            if status == "upheld":
-                excluded.append((incident.incident_id, seq, DISPUTE_UPHELD, org))
-                continue
-            contested = status == "contested"
-            if contested and exclude_contested:
-                excluded.append((incident.incident_id, seq, CONTESTED, org))
-                continue
-            key = (attribution["basis"], attribution["confidence"], contested)
-            multiplier = multipliers.get(key)
-            if multiplier is None:
-                multiplier = multipliers[key] = rules.multiplier(*key)
-            counted.append((org, multiplier))
-        if not counted:
-            continue
-        counted_incidents += 1
-        share = len(counted) if split else 1
-        kind = inc["kind"]
-        parts = [(v["role"], weight[(kind, v["role"])] * v[count_key]) for v in inc["victims"]]
-        base = sum(p for _, p in parts)
-        for org, multiplier in counted:
-            total = base * multiplier
-            by_share = raw_by_org[org]
-            by_share[share] = by_share.get(share, 0) + total
-            cells = breakdown[org]
-            for role, part in parts:
-                cell = (kind, role, share)
-                cells[cell] = cells.get(cell, 0) + part * multiplier
-            contributions[org].append((incident.incident_id, seq, incident.digests[index], share, total))
+            v = versions[0]
+            if first_seq < limit and start <= v.first and v.last <= end:
+                found.append((first_seq, RECORDED_AFTER_CLOSE, ""))
+        else:
+            index = len(versions) - 1
+            if versions[index][0] >= cutoff:
+                index = incident.version_before(cutoff)
+            version = versions[index]
+            seq = version.seq
+            inside = start <= version.first and version.last <= end
+            for old in versions[:index]:
+                if inside or (start <= old.first and old.last <= end):
+                    found.append((old.seq, SUPERSEDED, ""))
+            counted: list[tuple[str, int]] = []
+            if not inside:
+                if first_seq > open_seq:  # recorded during the round, dated outside it
+                    found.append((seq, OUTSIDE_WINDOW, ""))
+            elif incident.retracted is not None and incident.retracted[0] < cutoff:
+                found.append((seq, RETRACTED, ""))
+            elif version.sources < min_sources or version.publishers < min_sources:
+                found.append((seq, TOO_FEW_SOURCES, ""))
+            elif not version.attributions:
+                found.append((seq, UNATTRIBUTED, ""))
+            else:
+                for org, basis, confidence in version.attributions:
+                    if org not in eligible_set:
+                        found.append((seq, INELIGIBLE_ORG, org))
+                        continue
+                    status = state.attribution_status(incident_id, org, cutoff) if (incident_id, org) in disputed else "clear"
+                    if status == "upheld":
+                        found.append((seq, DISPUTE_UPHELD, org))
+                        continue
+                    contested = status == "contested"
+                    if contested and exclude_contested:
+                        found.append((seq, CONTESTED, org))
+                        continue
+                    key = (basis, confidence, contested)
+                    multiplier = multipliers.get(key)
+                    if multiplier is None:
+                        multiplier = multipliers[key] = rules.multiplier(*key)
+                    counted.append((org, multiplier))
+            if counted:
+                counted_incidents += 1
+                share = len(counted) if split else 1
+                kind = version.kind
+                parts = [(v[0], weight[(kind, v[0])] * v[count_index]) for v in version.victims]
+                base = sum(p for _, p in parts)
+                statement = version.digest.hex()
+                for org, multiplier in counted:
+                    total = base * multiplier
+                    by_share = raw_by_org[org]
+                    by_share[share] = by_share.get(share, 0) + total
+                    cells = breakdown[org]
+                    for role, part in parts:
+                        cell = (kind, role, share)
+                        cells[cell] = cells.get(cell, 0) + part * multiplier
+                    if spool is None:
+                        contributions[org].append((incident_id, seq, statement, share, total))
+                    else:
+                        shown, text = _ratio_texts(total, denominator * share, places)
+                        contributions[org].append(
+                            b'{"contribution":"%s","exact":"%s","incident":%s,"seq":%d,"statement":"%s"}'
+                            % (shown.encode(), text.encode(), _json_text(incident_id), seq, statement.encode()))
+        if found:
+            if len(found) > 1:
+                found.sort()
+            exclusions += len(found)
+            for s, r, o in found:
+                if spool is None:
+                    excluded.append({"incident": incident_id, "seq": s, "reason": r, "org": o or None})
+                else:
+                    excluded.append(b'{"incident":%s,"org":%s,"reason":"%s","seq":%d}'
+                                    % (_json_text(incident_id), _json_text(o) if o else b"null", r.encode(), s))
 
-    denominator = rules.denominator
-    places = rules.places
+    spools: list[Spool] = []
+
+    def long_list(items: Any) -> Any:
+        if spool is None:
+            return items
+        spools.append(items)
+        return _marker(len(spools) - 1)
+
     scores: dict[str, Fraction] = {}
     rows: dict[str, dict[str, Any]] = {}
     for org in eligible:
@@ -229,7 +320,6 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
         table: dict[str, dict[str, Any]] = {}
         for (kind, role), value in sorted(cells.items()):
             table.setdefault(kind, {})[role] = {"value": display(value, places), "exact": exact(value)}
-        items = sorted(contributions[org])
         rows[org] = {
             "org": org,
             "score": display(score, places),
@@ -241,11 +331,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
                 "divisor": exact(divisor),
             },
             "breakdown": table,
-            "incidents": [
-                {"incident": i, "seq": s, "statement": d, "contribution": shown, "exact": text}
-                for i, s, d, k, n in items
-                for shown, text in (_ratio_texts(n, denominator * k, places),)
-            ],
+            "incidents": contributions[org],
         }
     order = sorted(eligible, key=lambda o: (-scores[o], o))
     ranking: list[dict[str, Any]] = []
@@ -257,9 +343,17 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
             group = [o for o in order[position:] if scores[o] == scores[org]]
             if len(group) > 1:
                 ties.append({"rank": rank, "score": display(scores[org], places), "score_exact": exact(scores[org]), "orgs": group})
-        ranking.append({"rank": rank, **rows[org]})
-    excluded.sort()
-    return {
+        row = rows[org]
+        if spool is None:
+            row["incidents"] = [
+                {"incident": i, "seq": s, "statement": d, "contribution": shown, "exact": text}
+                for i, s, d, k, n in row["incidents"]
+                for shown, text in (_ratio_texts(n, denominator * k, places),)
+            ]
+        else:
+            row["incidents"] = long_list(row["incidents"])
+        ranking.append({"rank": rank, **row})
+    document = {
         "format": DOCUMENT_FORMAT,
         "ledger": state.ledger_id,
         "round": round_.number,
@@ -272,11 +366,10 @@ def _rank(state: ScoringState, round_: Round, rules: Rules) -> dict[str, Any]:
         "ranking": ranking,
         "ties": ties,
         "selection": _select(order, scores, rules),
-        "excluded": [
-            {"incident": i, "seq": s, "reason": r, "org": o or None} for i, s, r, o in excluded
-        ],
-        "counts": {"incidents_counted": counted_incidents, "exclusions": len(excluded)},
+        "excluded": long_list(excluded),
+        "counts": {"incidents_counted": counted_incidents, "exclusions": exclusions},
     }
+    return document, spools
 
 
 def _ratio_texts(numerator: int, denominator: int, places: int) -> tuple[str, str]:

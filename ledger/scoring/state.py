@@ -8,9 +8,12 @@ number, so that the replay engine can ask "what did the ledger say just before e
 
 from __future__ import annotations
 
+import calendar
+import sys
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from datetime import date, timedelta
+from typing import Any, Callable, Iterator, NamedTuple, Protocol
 
 from .rules import Rules, parse_rules
 
@@ -26,20 +29,147 @@ class Org:
     dismantled: int | None = None  # round number whose target it was, once dismantled
 
 
-@dataclass
+class Version(NamedTuple):
+    """What the rules and the replay need of one version of an incident (SPEC.md 10.3, 12).
+
+    ``first``/``last`` are the interval the date denotes with its precision (12.2);
+    ``sources`` and ``publishers`` count the sources and their distinct publishers;
+    ``victims`` are ``(role, low, best, high)`` and ``attributions`` ``(org, basis,
+    confidence)``, in the order of the body. The first member is the sequence number, so
+    ``incident.versions[0][0]`` is the entry that first recorded the incident."""
+
+    seq: int
+    digest: bytes  # statement digest
+    date: str
+    precision: str
+    first: str
+    last: str
+    kind: str
+    sources: int
+    publishers: int
+    victims: tuple[tuple[str, int, int, int], ...]
+    attributions: tuple[tuple[str, str, str], ...]
+
+
+#: Index of a victim count in a ``Version.victims`` item, by the rules' ``count``.
+COUNT_INDEX = {"low": 1, "best": 2, "high": 3}
+_AFTER_ANY_DATE = "9999-12-32"  # sorts after every date: an interval that overflows year 9999
+
+
+def date_interval(day: str, precision: str) -> tuple[str, str]:
+    """The first and last day an incident date with its precision may denote (12.2)."""
+    if precision == "day":
+        return day, day
+    d = date.fromisoformat(day)
+    if precision == "week":
+        try:
+            return day, (d + timedelta(days=6)).isoformat()
+        except OverflowError:  # past 9999-12-31: inside no window
+            return day, _AFTER_ANY_DATE
+    last = calendar.monthrange(d.year, d.month)[1]
+    return day[:8] + "01", day[:8] + f"{last:02d}"
+
+
+def version_of(seq: int, body: dict[str, Any], digest: bytes) -> Version:
+    """The :class:`Version` of an incident body (10.3) recorded at ``seq``."""
+    intern = sys.intern
+    precision = intern(body["date_precision"])
+    first, last = date_interval(body["date"], precision)
+    sources = body["sources"]
+    return Version(
+        seq, digest, body["date"], precision, first, last, intern(body["kind"]),
+        len(sources), len({s["publisher"] for s in sources}),
+        tuple((intern(v["role"]), v["low"], v["best"], v["high"]) for v in body["victims"]),
+        tuple((intern(a["org"]), intern(a["basis"]), intern(a["confidence"])) for a in body["attributions"]),
+    )
+
+
 class Incident:
-    incident_id: str
-    versions: list[tuple[int, dict[str, Any]]]  # (seq, incident body), ascending seq
-    digests: list[str] = field(default_factory=list)  # statement digest of each version
-    retracted: tuple[int, str] | None = None  # (seq, reason)
+    """An incident's versions (ascending ``seq``) and its retraction, if any."""
+
+    __slots__ = ("incident_id", "versions", "retracted")
+
+    def __init__(self, incident_id: str, versions: list[Version], retracted: tuple[int, str] | None = None) -> None:
+        self.incident_id = incident_id
+        self.versions = versions
+        self.retracted = retracted  # (seq, reason)
+
+    def __repr__(self) -> str:
+        return f"Incident({self.incident_id!r}, {self.versions!r}, {self.retracted!r})"
 
     @property
-    def current(self) -> dict[str, Any]:
-        return self.versions[-1][1]
+    def current(self) -> Version:
+        return self.versions[-1]
+
+    @property
+    def digests(self) -> list[str]:
+        """Statement digest (hex) of each version."""
+        return [v.digest.hex() for v in self.versions]
+
+    def version_at(self, seq: int) -> Version | None:
+        for version in self.versions:
+            if version.seq == seq:
+                return version
+        return None
 
     def version_before(self, cutoff: int) -> int:
         """Index of the last version recorded before ``cutoff`` (-1 if none)."""
         return bisect_left(self.versions, cutoff, key=lambda v: v[0]) - 1
+
+
+class IncidentIndex(Protocol):
+    """Where the scoring state keeps its incidents: the one part of it that grows with the
+    ledger. :class:`MemoryIncidents` keeps them in a dict; the storage layer provides a
+    disk-backed one (``ledger.diskstate``) so that verifying 10^6 entries needs flat memory.
+
+    ``get`` returns an :class:`Incident` the caller may change and then ``put`` back;
+    ``values`` yields every incident in ascending ``incident_id`` order (code points)."""
+
+    def get(self, incident_id: str) -> Incident | None: ...
+
+    def put(self, incident: Incident) -> None: ...
+
+    def values(self) -> Iterator[Incident]: ...
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, incident_id: str) -> Incident: ...
+
+
+class MemoryIncidents:
+    """The in-memory :class:`IncidentIndex`."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Incident] = {}
+
+    def get(self, incident_id: str) -> Incident | None:
+        return self._by_id.get(incident_id)
+
+    def put(self, incident: Incident) -> None:
+        self._by_id[incident.incident_id] = incident
+
+    def values(self) -> Iterator[Incident]:
+        by_id = self._by_id
+        return (by_id[k] for k in sorted(by_id))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __getitem__(self, incident_id: str) -> Incident:
+        return self._by_id[incident_id]
+
+    def __contains__(self, incident_id: object) -> bool:
+        return incident_id in self._by_id
+
+
+class Spool(Protocol):
+    """An append-only sequence of byte strings (the replay's large lists, SPEC.md 12.9)."""
+
+    def append(self, item: bytes) -> None: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[bytes]: ...
 
 
 @dataclass
@@ -92,13 +222,16 @@ class ScoringState:
     ledger_id: str | None = None
     size: int = 0  # entries seen (the next sequence number)
     orgs: dict[str, Org] = field(default_factory=dict)
-    incidents: dict[str, Incident] = field(default_factory=dict)
+    incidents: IncidentIndex = field(default_factory=MemoryIncidents)
     disputes: dict[str, Dispute] = field(default_factory=dict)
     disputes_by_attribution: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     estimates: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = field(default_factory=dict)
     rules: dict[str, Rules] = field(default_factory=dict)  # statement digest hex -> rules
     rules_versions: list[str] = field(default_factory=list)  # digests in version order
     rounds: dict[int, Round] = field(default_factory=dict)
+    # Where the replay keeps its long lists while it computes a ranking digest (a list in
+    # memory unless the storage layer provides a spool on disk; not part of the state).
+    spool: Callable[[], Spool] = field(default=list, repr=False, compare=False)
 
     # -- queries ------------------------------------------------------------------------
 
@@ -180,15 +313,19 @@ class ScoringState:
             org.merged_into = body["other"]
 
     def _incident_record(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        self.incidents[body["incident_id"]] = Incident(body["incident_id"], [(seq, body)], [digest])
+        self.incidents.put(Incident(body["incident_id"], [version_of(seq, body, bytes.fromhex(digest))]))
 
     def _incident_amend(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        incident = self.incidents[body["incident"]["incident_id"]]
-        incident.versions.append((seq, body["incident"]))
-        incident.digests.append(digest)
+        incident = self.incidents.get(body["incident"]["incident_id"])
+        assert incident is not None  # admitted: R-10.5
+        incident.versions.append(version_of(seq, body["incident"], bytes.fromhex(digest)))
+        self.incidents.put(incident)
 
     def _incident_retract(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        self.incidents[body["incident_id"]].retracted = (seq, body["reason"])
+        incident = self.incidents.get(body["incident_id"])
+        assert incident is not None  # admitted: R-10.5
+        incident.retracted = (seq, body["reason"])
+        self.incidents.put(incident)
 
     def _dispute(self, seq: int, body: dict[str, Any], digest: str) -> None:
         dispute = Dispute(body["dispute_id"], seq, body["incident_id"], body["org"], body)
@@ -223,7 +360,7 @@ class ScoringState:
         self.orgs[body["org"]].dismantled = body["round"]
 
     def iter_incidents(self) -> Iterator[Incident]:
-        return iter(self.incidents.values())
+        return self.incidents.values()
 
 
 _HANDLERS = {
