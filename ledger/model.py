@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any, Mapping
+
+import orjson
 
 from . import canonical
 from .errors import CanonicalError, SchemaError, SignatureError
@@ -34,8 +34,26 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _b64_canonical(text: Any, length: int) -> bytes | None:
+    """Fast path of :func:`b64decode` (accepts only): the ``length`` bytes whose standard
+    base64 is exactly ``text``, or None. Any bytes that re-encode to ``text`` are the ones
+    ``b64decode`` returns (base64 decoding is injective on canonical text)."""
+    if type(text) is not str or not text.isascii():
+        return None
+    try:
+        raw = binascii.a2b_base64(text, strict_mode=True)
+    except binascii.Error:
+        return None
+    if len(raw) == length and binascii.b2a_base64(raw, newline=False) == text.encode("ascii"):
+        return raw
+    return None
+
+
 def b64decode(text: str, *, length: int, what: str) -> bytes:
     """Strict base64: the canonical encoding of exactly ``length`` bytes, or SignatureError."""
+    raw = _b64_canonical(text, length)
+    if raw is not None:
+        return raw
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
@@ -53,6 +71,23 @@ def statement_signing_message(statement_bytes: bytes) -> bytes:
 def seal_signing_message(unsealed_entry_bytes: bytes) -> bytes:
     """The exact bytes the operator signs to seal an entry (the entry without ``seal``)."""
     return ENTRY_CONTEXT + unsealed_entry_bytes
+
+
+class _computed_once:
+    """``functools.cached_property`` without its per-access lock (Python 3.11 takes an
+    RLock on every first access): the value is a pure function of the frozen instance,
+    so computing it twice in a race would store the same bytes."""
+
+    def __init__(self, func: Any) -> None:
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
 
 
 @dataclass(frozen=True)
@@ -93,7 +128,7 @@ class Statement:
     def ledger_id(self) -> str | None:
         return self.obj.get("ledger")
 
-    @cached_property
+    @_computed_once
     def digest(self) -> bytes:
         return hashlib.sha256(self.raw).digest()
 
@@ -175,30 +210,18 @@ def seal_entry(
     return Entry(seq, prev, statement, signatures, seal, raw, unsealed=unsealed)
 
 
-# RFC 8785 string encoding of a str (the C function ledger.canonical's encoder uses with
-# ensure_ascii=False). Used for the entry's small members only; the result is checked
-# against ``raw`` below, never trusted on its own.
-_encode_string = getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def _member_bytes(value: Any) -> bytes | None:
-    """Canonical bytes of a string, an integer, a signature object ``{"key_id", "sig"}``
-    with string values, or a list of those; None for anything else (caller falls back)."""
-    t = type(value)
-    if t is str:
-        return _encode_string(value).encode("utf-8")
-    if t is int:
-        return str(value).encode("ascii")
-    if t is dict:
-        if len(value) != 2 or type(value.get("key_id")) is not str or type(value.get("sig")) is not str:
-            return None
-        return ('{"key_id":' + _encode_string(value["key_id"]) + ',"sig":' + _encode_string(value["sig"]) + "}").encode("utf-8")
-    if t is list:
-        parts = [_member_bytes(v) for v in value]
-        if any(p is None or p[:1] != b"{" for p in parts):
-            return None
-        return b"[" + b",".join(parts) + b"]"  # type: ignore[arg-type]
-    return None
+    """Some JSON encoding of a member value (orjson, sorted keys), or None if it has none.
+
+    Used only for the entry's small members, and only as a candidate: the result is
+    checked against ``raw`` by :func:`_split_canonical_entry`, never trusted on its own."""
+    try:
+        return orjson.dumps(value, option=_SORTED)
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _split_canonical_entry(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, bytes] | None:
@@ -219,24 +242,22 @@ def _split_canonical_entry(raw: bytes, obj: dict[str, Any]) -> tuple[bytes, byte
     Only the small members are encoded here (never the statement), and the result is used
     only if it is a prefix of ``raw``: each encoded member is one complete JSON value
     followed by a fixed delimiter, and a JSON value starting at a given offset of a JSON
-    text is unique, so a matching head has exactly raw's member boundaries. On any
-    mismatch (which the precondition rules out) the caller re-encodes instead.
+    text is unique, so a matching head has exactly raw's member boundaries (whichever
+    encoder wrote the candidate). On any mismatch (which the precondition rules out) the
+    caller re-encodes instead.
     """
-    if len(obj) != 5:
+    if len(obj) != 5 or type(obj.get("seq")) is not int:
         return None
-    prev, seal, seq = _member_bytes(obj.get("prev")), _member_bytes(obj.get("seal")), _member_bytes(obj.get("seq"))
-    signatures = _member_bytes(obj.get("signatures"))
+    prev, seal = _member_bytes(obj.get("prev")), _member_bytes(obj.get("seal"))
+    seq, signatures = _member_bytes(obj.get("seq")), _member_bytes(obj.get("signatures"))
     if prev is None or seal is None or seq is None or signatures is None:  # pragma: no cover
         return None
-    if prev[:1] != b'"' or seal[:1] != b"{" or signatures[:1] != b"[" or type(obj.get("seq")) is not int:
-        return None  # pragma: no cover - the schema rules these out
     prev_member = b'{"prev":' + prev + b","
     seal_member = b'"seal":' + seal + b","
     head = prev_member + seal_member + b'"seq":' + seq + b',"signatures":' + signatures + b',"statement":'
-    end = len(prev_member) + len(seal_member)
     if raw[-1:] != b"}" or not raw.startswith(head):
         return None
-    return raw[len(head):-1], prev_member + raw[end:]
+    return raw[len(head):-1], prev_member + raw[len(prev_member) + len(seal_member):]
 
 
 def decode_entry(raw: bytes, obj: dict[str, Any]) -> Entry:

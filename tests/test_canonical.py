@@ -375,3 +375,89 @@ def test_parse_canonical_rejects_non_canonical(data: bytes, byte: int) -> None:
 def test_parse_canonical_returns_value() -> None:
     data = '{"":"empty","a":[true,false,null,-5,"\\u001f\\n€"],"b":{}}'.encode()
     assert parse_canonical(data) == {"": "empty", "a": [True, False, None, -5, "\x1f\n€"], "b": {}}
+
+
+# ----------------------------------------------------------------- the orjson accept path
+# parse_canonical first tries an orjson round trip (canonical._orjson_canonical), which only
+# ever accepts; these tests pin why that is exact (SPEC.md 2.4, docs/decisions/0001).
+
+from ledger import canonical as _canonical  # noqa: E402
+
+
+def _stdlib_canonical(data: bytes) -> object:
+    """parse_canonical without the orjson path: the reference answer."""
+    data, text = _canonical._precheck(data, MAX_DOCUMENT_BYTES, MAX_DEPTH)
+    value = _canonical._parse_text(text, MAX_DEPTH)
+    if _canonical._serialize(value, None) != data:
+        raise CanonicalError("not canonical")
+    return value
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_VALUES)
+def test_orjson_path_accepts_only_rfc8785_bytes(value: object) -> None:
+    assume(_depth(value) <= MAX_DEPTH)
+    for candidate in ({"k": value}, [value]):
+        data = rfc8785.dumps(candidate)
+        fast = _canonical._orjson_canonical(data, MAX_DOCUMENT_BYTES, MAX_DEPTH)
+        if fast is not None:
+            assert fast == candidate and type(fast) is type(candidate)
+        # orjson's sorted encoding is the RFC 8785 encoding whenever the path may accept
+        if not data.isascii() and data.translate(None, _canonical._KEY_ORDER_DELETE):
+            continue
+        import orjson
+
+        assert orjson.dumps(candidate, option=_canonical._ORJSON_OPTIONS) == data
+
+
+def _mangled(value: object, cut: int | None, junk: bytes) -> bytes:
+    if cut is None:
+        return rfc8785.dumps({"a": value})
+    return rfc8785.dumps([value])[:cut] + junk
+
+
+_JUNK = st.sampled_from([b"", b"]", b"}", b",1]", b".5]", b"e5]", b'"', b"\\", b",1,1]"])
+_JSONISH = st.binary(max_size=40) | st.builds(_mangled, _VALUES, st.none() | st.integers(0, 30), _JUNK)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_JSONISH)
+def test_orjson_path_never_accepts_what_the_stdlib_path_rejects(data: bytes) -> None:
+    fast = _canonical._orjson_canonical(data, MAX_DOCUMENT_BYTES, MAX_DEPTH)
+    if fast is None:
+        return
+    assert _stdlib_canonical(data) == fast
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b'{"a":1.5}', b'{"a":1e+16}', b'{"a":-1e-7}', b'[0.0]', b'{"a":[1,2.5]}', b'{"a":-0.0}',
+        b'{"a":9007199254740992}', b'{"a":-9007199254740992}', b'[18446744073709551616]',
+        b'{"a":1,"a":1}', b'"x"', b"1", b'{"\xee\x80\x80":1,"\xf0\x9f\x98\x82":2}', b"[" * 33 + b"]" * 33,
+        b'{"a":"\\ud800"}', b'\xef\xbb\xbf{}', b'{"a": 1}',
+    ],
+)
+def test_orjson_path_declines_outside_the_model(data: bytes) -> None:
+    assert _canonical._orjson_canonical(data, MAX_DOCUMENT_BYTES, MAX_DEPTH) is None
+
+
+def test_orjson_path_takes_typical_documents_and_depth_32() -> None:
+    doc = {"a": [1, -2, 9007199254740991, -9007199254740991, True, None], "b": {"c": "é\u2028\x7f\x1f\"\\"}}
+    data = encode(doc)
+    assert _canonical._orjson_canonical(data, MAX_DOCUMENT_BYTES, MAX_DEPTH) == doc
+    deep = encode(_nest(MAX_DEPTH))
+    assert _canonical._orjson_canonical(deep, MAX_DOCUMENT_BYTES, MAX_DEPTH) == _nest(MAX_DEPTH)
+    assert _canonical._orjson_canonical(encode(_nest(MAX_DEPTH, kind="dict")), MAX_DOCUMENT_BYTES, MAX_DEPTH) is not None
+    assert _canonical._orjson_canonical(data, len(data) - 1, MAX_DEPTH) is None  # size limit
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_orjson_writes_every_float_with_a_fraction_or_an_exponent(x: float) -> None:
+    # The float check of the orjson path (digits and "-" deleted, "." or "e" after ":" "," "[")
+    # relies on this.
+    import orjson
+
+    out = orjson.dumps([x]).translate(_canonical._NUMBER_SHAPE, _canonical._NUMBER_DELETE)
+    assert b":." in out or b":e" in out
