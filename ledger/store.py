@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
 from .errors import InputError, LedgerError, StoreError
 from .keys import SigningKey
-from .model import GENESIS_PREV, GENESIS_TYPE, Entry, Signature, Statement, seal_entry
+from . import canonical
+from .model import ENTRY_CONTEXT, GENESIS_PREV, GENESIS_TYPE, STATEMENT_CONTEXT, Entry, Signature, Statement
 from .treestore import TreeStore, log_signer
 from .verify import Verifier, Violation, new_verifier
 from .views import create_views, ensure_views
@@ -26,6 +28,9 @@ from .views import create_views, ensure_views
 SQLITE_MAGIC = b"SQLite format 3\x00"
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 30_000
+# A batch at least this long is sealed, and its authors' signatures checked, by a worker
+# process ahead of the verifier (append_many's ``jobs``); shorter ones are not worth a fork.
+PARALLEL_MIN_BATCH = 1024
 
 SignedStatement = tuple[Statement, Sequence[Signature]]
 
@@ -77,18 +82,28 @@ def _connect(path: Path, *, readonly: bool) -> sqlite3.Connection:
 class LedgerStore:
     """An open ledger database. Use :meth:`create` or :meth:`open`; close when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, checkpoint_interval: float = 0.0) -> None:
         self.path = path
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         self._verifier: Verifier | None = None
         self.tree = TreeStore(conn)  # Merkle tree and signed checkpoints (SPEC.md 9, 14)
-        self.last_checkpoint: bytes | None = None  # the checkpoint signed by the last append
+        self.last_checkpoint: bytes | None = None  # the checkpoint this store signed last
+        # Checkpoints (SPEC.md 14.6): an append transaction signs one unless this store
+        # signed one less than ``checkpoint_interval`` seconds ago (0: every transaction).
+        # Entries appended since are covered by the next one, by :meth:`checkpoint`, or by
+        # :meth:`close`.
+        self.checkpoint_interval = checkpoint_interval
+        self._signed_at: float | None = None  # time.monotonic() of this store's last signature
+        self._unsigned = False  # entries appended by this store that no checkpoint covers yet
+        self._operator: SigningKey | None = None  # the key that sealed them (signs at close)
+        self._signers: dict[tuple[str, bytes], Any] = {}
 
     # -- opening ------------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: str | os.PathLike[str], genesis: SignedStatement, operator: SigningKey) -> "LedgerStore":
+    def create(cls, path: str | os.PathLike[str], genesis: SignedStatement, operator: SigningKey, *,
+               checkpoint_interval: float = 0.0) -> "LedgerStore":
         """Create a new ledger file holding only the genesis entry (checked like any append)."""
         path = Path(path)
         if path.exists():
@@ -110,16 +125,17 @@ class LedgerStore:
             for suffix in ("", "-wal", "-shm"):
                 Path(str(tmp) + suffix).unlink(missing_ok=True)
             raise
-        return cls.open(path)
+        return cls.open(path, checkpoint_interval=checkpoint_interval)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False) -> "LedgerStore":
+    def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
+             checkpoint_interval: float = 0.0) -> "LedgerStore":
         path = Path(path)
         if not path.is_file():
             raise InputError(f"{path}: no such ledger file")
         if not is_sqlite_file(path):
             raise InputError(f"{path}: not a SQLite database")
-        store = cls(path, _connect(path, readonly=readonly))
+        store = cls(path, _connect(path, readonly=readonly), checkpoint_interval=checkpoint_interval)
         try:
             version = store.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.DatabaseError as exc:
@@ -138,13 +154,21 @@ class LedgerStore:
         return None if row is None else bytes(row[0])
 
     def close(self) -> None:
-        self.conn.close()
+        """Sign a checkpoint covering what this store appended since its last one, then close."""
+        try:
+            if self._unsigned:
+                self.checkpoint()
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> "LedgerStore":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is not None:
+            self.conn.close()  # leaving on an error: no new signature, keep the original error
+        else:
+            self.close()
 
     def _create_tables(self) -> None:
         self.conn.execute("BEGIN IMMEDIATE")
@@ -207,8 +231,12 @@ class LedgerStore:
         """Verify, seal and durably append one signed statement; returns the entry."""
         return self.append_many([(statement, signatures)], operator)[0]
 
-    def append_many(self, items: Iterable[SignedStatement], operator: SigningKey) -> list[Entry]:
-        """Append several statements in ONE transaction: all land, or none does."""
+    def append_many(self, items: Iterable[SignedStatement], operator: SigningKey, *, jobs: int | None = None) -> list[Entry]:
+        """Append several statements in ONE transaction: all land, or none does.
+
+        ``jobs``: for a long batch, seal and check the authors' signatures in a worker
+        process ahead of the verifier (None: when there are two or more CPUs; 1: never).
+        Every rule is still judged here, in order, by the store's verifier (:func:`_sealed`)."""
         items = list(items)
         if not items:
             return []  # nothing to append: no transaction, no checkpoint
@@ -216,25 +244,30 @@ class LedgerStore:
             verifier = self.verifier()
             appended: list[Entry] = []
             try:
-                for statement, signatures in items:
-                    prev = GENESIS_PREV if verifier.head is None else verifier.head.hex()
-                    entry = seal_entry(verifier.size, prev, statement, tuple(signatures), operator)
-                    # The seal was just made by this key over exactly these bytes: an
-                    # Ed25519 signature from a correct signer verifies, so its check is
-                    # answered in advance (every rule still runs, R-7.15 included).
-                    known = {("e", operator.public.raw, entry.seal.sig): True}
-                    checked, violations = verifier.check(entry.raw, known)
-                    if violations:
-                        raise StoreError(f"rejected: {violations[0]}", seq=None)
-                    verifier.record(entry.raw, checked, admitted=True)
-                    appended.append(entry)
-                self._insert(appended, operator)
+                with _sealed(items, verifier, operator, jobs) as sealed:
+                    for raw, seal_sig, known in sealed:
+                        # The seal was just made by this key over exactly these bytes: an
+                        # Ed25519 signature from a correct signer verifies, so its check is
+                        # answered in advance (every rule still runs, R-7.15 included).
+                        known[("e", operator.public.raw, seal_sig)] = True
+                        checked, violations = verifier.check(raw, known)
+                        if violations:
+                            raise StoreError(f"rejected: {violations[0]}", seq=None)
+                        verifier.record(raw, checked, admitted=True)
+                        appended.append(checked)
+                signed = self._insert(appended, operator)
             except BaseException:
                 self._verifier = None  # the in-memory state ran ahead of the database
                 raise
+        # committed: the entries are durable
+        self._operator = operator
+        if signed is None:
+            self._unsigned = True
+        else:
+            self.last_checkpoint, self._signed_at, self._unsigned = signed, time.monotonic(), False
         return appended
 
-    def _insert(self, entries: Sequence[Entry], operator: SigningKey) -> None:
+    def _insert(self, entries: Sequence[Entry], operator: SigningKey) -> bytes | None:
         try:
             self.conn.executemany(
                 "INSERT INTO entries (seq, leaf_hash, statement_digest, type, raw) VALUES (?, ?, ?, ?, ?)",
@@ -242,16 +275,51 @@ class LedgerStore:
             )
         except sqlite3.IntegrityError as exc:
             raise StoreError(f"database refused the append ({exc})") from None
-        self._after_insert(entries, operator)
+        return self._after_insert(entries, operator)
 
-    def _after_insert(self, entries: Sequence[Entry], operator: SigningKey) -> None:
+    def _after_insert(self, entries: Sequence[Entry], operator: SigningKey) -> bytes | None:
         """Derived tables kept in the same transaction: the Merkle tree gets the new leaves
-        and the operator signs a checkpoint of the new tree (SPEC.md 14.6)."""
-        builder = self.tree.append_leaves((e.leaf_hash for e in entries), start=entries[0].seq)
-        assert self._verifier is not None and self._verifier.context.origin is not None
-        self.last_checkpoint = self.tree.sign_checkpoint(
-            self._verifier.context.origin, log_signer(self._verifier.context.origin, operator), builder
-        )
+        and, when one is due, the operator signs a checkpoint of the new tree (SPEC.md 14.6).
+        Returns the checkpoint note signed, or None."""
+        builder = self.tree.append_leaves((e.leaf_hash for e in entries), start=entries[0].seq,
+                                          head=self._head_before(entries))
+        if self._signed_at is not None and time.monotonic() - self._signed_at < self.checkpoint_interval:
+            return None
+        return self._sign(operator, builder)
+
+    def _head_before(self, entries: Sequence[Entry]) -> bytes | None:
+        """The leaf hash of the entry before the first new one (what its ``prev`` names)."""
+        return None if entries[0].seq == 0 else bytes.fromhex(entries[0].prev)
+
+    def _sign(self, operator: SigningKey, builder: Any) -> bytes:
+        """Sign the current tree (the caller holds the write transaction)."""
+        origin = self._verifier.context.origin if self._verifier is not None else None
+        assert origin is not None
+        signer = self._signers.get((origin, operator.public.raw))
+        if signer is None:
+            signer = self._signers[(origin, operator.public.raw)] = log_signer(origin, operator)
+        return self.tree.sign_checkpoint(origin, signer, builder)
+
+    def checkpoint(self, operator: SigningKey | None = None) -> bytes:
+        """A signed checkpoint of the whole ledger as it is now: the latest stored one if it
+        already covers every entry, otherwise a new one signed by ``operator`` (default: the
+        key that sealed this store's last append). Never inconsistent with earlier ones."""
+        with self._write_transaction():
+            verifier = self.verifier()
+            latest = self.tree.latest_checkpoint()
+            signed = None
+            if latest is not None and latest[0] == verifier.size and self.tree.size == verifier.size:
+                note_bytes = latest[2]
+            else:
+                key = operator or self._operator
+                if key is None:
+                    raise StoreError("the latest checkpoint does not cover every entry; an operator key is needed to sign one")
+                builder = self.tree.append_leaves((), start=verifier.size, head=verifier.head)  # level with the entries
+                note_bytes = signed = self._sign(key, builder)
+        if signed is not None:
+            self.last_checkpoint, self._signed_at = signed, time.monotonic()
+        self._unsigned = False
+        return note_bytes
 
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
@@ -276,6 +344,7 @@ class LedgerStore:
             raise StoreError(f"{self.path}: commit failed, nothing was appended: {sqlite_problem(exc)}") from None
 
     def _rollback(self) -> None:
+        self.tree.forget()  # the in-memory frontier may hold leaves that were not committed
         # SQLite rolls back by itself after some errors (SQLITE_FULL, SQLITE_IOERR): then
         # there is no transaction left to end, and the original error is the one to report.
         if self.conn.in_transaction:
@@ -283,6 +352,128 @@ class LedgerStore:
                 self.conn.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
+
+
+def seal_new_entry(seq: int, prev: str, statement: Statement, signatures: Sequence[Signature],
+                   operator: SigningKey) -> Entry:
+    """Place a signed statement at ``seq`` after ``prev`` and seal it (SPEC.md 5.3).
+
+    The same bytes as :func:`ledger.model.seal_entry`, without re-encoding the statement:
+    RFC 8785 writes an object member by member in sorted key order (``prev`` < ``seal`` <
+    ``seq`` < ``signatures`` < ``statement``), and ``statement.raw`` is already the
+    canonical encoding of the statement (every :class:`Statement` is built by encoding its
+    value or sliced from canonical entry bytes). The result is never trusted on that
+    argument alone: the store's verifier then judges these exact bytes (R-7.1 parses,
+    re-encodes and compares) before anything is written.
+    """
+    signatures = tuple(sorted(signatures, key=lambda s: s.key_id))
+    head = b'{"prev":' + canonical.encode(prev) + b","
+    rest = (b'"seq":' + canonical.encode(seq) + b',"signatures":' + canonical.encode([s.to_json() for s in signatures])
+            + b',"statement":' + statement.raw + b"}")
+    unsealed = head + rest
+    seal = Signature(operator.public.key_id, operator.sign(ENTRY_CONTEXT + unsealed))
+    raw = head + b'"seal":' + canonical.encode(seal.to_json()) + b"," + rest
+    return Entry(seq, prev, statement, signatures, seal, raw, unsealed=unsealed)
+
+
+Answers = dict[tuple[str, bytes, bytes], bool]
+Sealed = tuple[bytes, bytes, Answers]  # entry bytes, seal signature, signature answers
+
+
+def _seal_chain(items: Sequence[SignedStatement], seq: int, prev: str, operator: SigningKey,
+                keys: Any = None) -> Iterator[Sealed]:
+    """Seal ``items`` in order from position ``seq`` after ``prev``; with ``keys`` (key id ->
+    public key), also check each author's signature by a known key ahead of the verifier."""
+    for statement, signatures in items:
+        answers: Answers = {}
+        if keys is not None:
+            message = STATEMENT_CONTEXT + statement.raw
+            for s in signatures:
+                public = keys.get(s.key_id)
+                if public is not None:
+                    answers[("s", public.raw, s.sig)] = public.verify(s.sig, message)
+        entry = seal_new_entry(seq, prev, statement, signatures, operator)
+        yield entry.raw, entry.seal.sig, answers
+        seq, prev = seq + 1, entry.leaf_hash.hex()
+
+
+def _seal_in_child(conn: Any, items: Sequence[SignedStatement], seq: int, prev: str, operator: SigningKey,
+                   keys: Any) -> None:
+    """Worker process (forked: it has the items and keys without copying): seal and check
+    signatures ahead of the parent, sending chunks of results down the pipe."""
+    try:
+        chunk: list[Sealed] = []
+        for sealed in _seal_chain(items, seq, prev, operator, keys):
+            chunk.append(sealed)
+            if len(chunk) >= 256:
+                conn.send(chunk)
+                chunk = []
+        conn.send(chunk)
+        conn.send(None)
+    except BaseException as exc:  # pragma: no cover - the parent reports it
+        conn.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        conn.close()
+
+
+@contextmanager
+def _sealed(items: Sequence[SignedStatement], verifier: Verifier, operator: SigningKey,
+            jobs: int | None) -> Iterator[Iterator[Sealed]]:
+    """The entries of ``items`` sealed in order after the verifier's head, each with the
+    answers to its authors' signature checks known in advance (an empty dict: none).
+
+    A batch of at least PARALLEL_MIN_BATCH statements on a machine with two or more CPUs
+    (``jobs`` None: all of them; 1: none) is sealed by a forked worker process, which also
+    verifies the authors' signatures, while this process runs the verifier over the entries
+    already sealed: the seal chain is sequential (each seal covers ``prev``, the previous
+    entry's hash including its seal), but it need not wait for the verifier.
+
+    Why the answers are the verifier's own: Ed25519 verification is a pure function of
+    (public key, signature, message). The worker verifies each author's signature over
+    ``STATEMENT_CONTEXT || statement.raw`` with the key of the policy in force before the
+    batch, by the same :meth:`PublicKey.verify`, and builds the entry around
+    ``statement.raw`` (:func:`seal_new_entry`); for entry bytes that pass R-7.1 the
+    verifier derives exactly that message, and the seal's unsealed bytes, from them, and it
+    consults an answer only for the same kind, key bytes and signature bytes of that same
+    entry. A key the batch itself adds gets no answer (the verifier computes). Every rule,
+    R-7.4 and R-7.5 (position and chain) included, is still judged here, in order.
+    """
+    from .parallel import default_workers
+
+    workers = default_workers() if jobs is None or jobs < 1 else jobs
+    seq, prev = verifier.size, GENESIS_PREV if verifier.head is None else verifier.head.hex()
+    policy = verifier.context.policy
+    if workers < 2 or len(items) < PARALLEL_MIN_BATCH or policy is None or not hasattr(os, "fork"):
+        yield _seal_chain(items, seq, prev, operator)
+        return
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_seal_in_child, args=(sender, items, seq, prev, operator, dict(policy.keys)),
+                            daemon=True)
+    child.start()
+    sender.close()
+
+    def receive() -> Iterator[Sealed]:
+        while True:
+            try:
+                chunk = receiver.recv()
+            except EOFError:
+                raise StoreError("the sealing worker process stopped unexpectedly; nothing was appended") from None
+            if chunk is None:
+                return
+            if isinstance(chunk, str):
+                raise StoreError(f"the sealing worker failed ({chunk}); nothing was appended")
+            yield from chunk
+
+    try:
+        yield receive()
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
 
 
 def sqlite_problem(exc: sqlite3.DatabaseError) -> str:

@@ -77,6 +77,20 @@ class TreeStore:
         self.conn = conn
         self.nodes = SqliteNodeSource(conn)
         self._ready = False
+        # The frontier after the last leaves this connection wrote, and the hash of that
+        # last leaf: reused by the next append when the stored tree is still exactly that
+        # tree (same size, same last leaf), instead of being read back from the nodes.
+        self._builder: TreeBuilder | None = None
+        self._last_leaf: bytes | None = None
+        # (id, note, origin, size, root) of the latest stored checkpoint as this connection
+        # last signed it: the same note need not be parsed again.
+        self._latest_seen: tuple[int, bytes, str, int, bytes] | None = None
+
+    def forget(self) -> None:
+        """Drop the in-memory frontier (after a rollback: it may hold uncommitted leaves)."""
+        self._builder = None
+        self._last_leaf = None
+        self._latest_seen = None
 
     # -- schema and state ---------------------------------------------------------------
 
@@ -122,22 +136,39 @@ class TreeStore:
     # -- writing ------------------------------------------------------------------------
 
     def append_leaves(
-        self, leaf_hashes: Iterable[bytes], builder: TreeBuilder | None = None, *, start: int | None = None
+        self, leaf_hashes: Iterable[bytes], builder: TreeBuilder | None = None, *, start: int | None = None,
+        head: bytes | None = None,
     ) -> TreeBuilder:
         """Add leaves and every node they complete; the caller holds the write transaction.
 
         ``start`` (the first new leaf's index) guards against a tree out of step with the
-        entries table."""
+        entries table. ``head``: the leaf hash of leaf ``start - 1`` as the caller knows it
+        (the previous entry's hash); when the frontier this connection kept from its last
+        append ends at that size and that leaf, it is reused (the last leaf fixes the whole
+        tree: each entry names its predecessor's hash), else it is read from the nodes."""
         self.ensure_tables()
-        builder = builder or self.builder()
+        if builder is None:
+            builder = self._cached_builder(start, head)
         if start is not None and builder.size != start:
             raise StoreError(f"the Merkle tree has {builder.size} leaves but the next entry is {start}; reopen the ledger to rebuild it")
+        self._builder = self._last_leaf = None  # until the new frontier is complete
         rows: list[tuple[int, int, bytes]] = []
+        last = None
         for h in leaf_hashes:
             rows.extend(builder.append(h))
+            last = h
         self.conn.executemany("INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", rows)
         self._set_size(builder.size)
+        if last is not None or head is not None:
+            self._builder, self._last_leaf = builder, (last if last is not None else head)
         return builder
+
+    def _cached_builder(self, start: int | None, head: bytes | None) -> TreeBuilder:
+        cached = self._builder
+        if (cached is not None and start is not None and head is not None and cached.size == start
+                and self._last_leaf == head and self.size == start):
+            return cached
+        return self.builder()
 
     def catch_up(self, ledger_size: int, iter_raw: Callable[[int], Iterator[bytes]], stored_leaf: Callable[[int], bytes | None]) -> int:
         """Bring the tree level with the entries table; returns how many leaves were added.
@@ -178,6 +209,7 @@ class TreeStore:
             added += len(batch)
             self.conn.execute("COMMIT")
         except BaseException:
+            self.forget()
             self.conn.execute("ROLLBACK")
             raise
         return added
@@ -228,12 +260,17 @@ class TreeStore:
         self.ensure_tables()
         builder = builder or self.builder()
         size, root = builder.size, builder.root()
-        last = self.latest_checkpoint()
+        last = self.conn.execute("SELECT id, note FROM checkpoints ORDER BY id DESC LIMIT 1").fetchone()
         if last is not None:
-            old_size, old_root, old_note = last
-            old = note.Checkpoint.parse(note.parse_note(old_note)[0])
-            if old.origin != origin:
-                raise StoreError(f"refusing to sign: origin {origin!r} differs from the last checkpoint's {old.origin!r}")
+            last_id, old_note = last[0], bytes(last[1])
+            seen = self._latest_seen
+            if seen is not None and seen[0] == last_id and seen[1] == old_note:
+                old_origin, old_size, old_root = seen[2:]  # the same note as parsed last time
+            else:
+                old = note.Checkpoint.parse(note.parse_note(old_note)[0])
+                old_origin, old_root, old_size = old.origin, old.root_hash, old.size
+            if old_origin != origin:
+                raise StoreError(f"refusing to sign: origin {origin!r} differs from the last checkpoint's {old_origin!r}")
             if old_size > size:
                 raise StoreError(
                     f"refusing to sign a checkpoint of size {size}: a checkpoint of size {old_size} was already signed (rollback)"
@@ -251,7 +288,8 @@ class TreeStore:
                 ) from None
         cp = note.Checkpoint(origin, size, root)
         signed = note.sign_checkpoint(cp, signer)
-        self.conn.execute("INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)", (size, root, signed))
+        cur = self.conn.execute("INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)", (size, root, signed))
+        self._latest_seen = (cur.lastrowid, signed, origin, size, root)
         return signed
 
     def replace_checkpoint_note(self, old_note: bytes, new_note: bytes) -> None:
