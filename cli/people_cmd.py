@@ -57,11 +57,11 @@ def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_k
     import hashlib
     import time
 
-    from ledger.importer import check_batch, parse_csv, read_mapping
+    from ledger.errors import StoreError
+    from ledger.importer import check_batch, parse_csv, read_mapping, row_problems, sign_rows
     from ledger.keys import SigningKey
     from ledger.scoring.process import scoring_process
     from ledger.store import LedgerStore
-    from ledger.verify import new_verifier
 
     if operator_key is None and not dry_run:
         raise click.UsageError("--operator-key is required unless --dry-run")
@@ -72,18 +72,31 @@ def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_k
     operator = load_key(operator_key, passphrase_file, passphrase_env) if operator_key else SigningKey.from_raw_seed(hashlib.sha256(b"dry-run").digest())
     started = time.monotonic()
     with LedgerStore.open(path, readonly=dry_run) as store:
-        verifier = new_verifier()
         with progress("loading ledger", store.size) as bar:
-            for raw in store.iter_raw():
-                verifier.feed(raw)
-                bar(1)
+            verifier = store.verifier(progress=bar)  # the store's own state: verified once
         process = scoring_process(verifier)
         assert process is not None
         rows, problems = parse_csv(data, process.state, mapping, str(csv_file))
-        items = []
-        if not problems:
+        first = store.size
+        if not problems and dry_run:
             with progress("checking rows", len(rows)) as bar:
-                items, problems = check_batch(verifier, rows, recorder, operator, stamp, ignore_seal=operator_key is None, progress=bar)
+                _, problems = check_batch(verifier, rows, recorder, operator, stamp, ignore_seal=operator_key is None,
+                                          progress=bar)
+        elif not problems:
+            # Checked once, under the write lock, by the same verifier: every row's problems
+            # are collected and nothing lands unless every row is good (SPEC.md 17.3).
+            with progress("signing rows", len(rows)) as bar:
+                items = sign_rows(verifier, rows, recorder, stamp, progress=bar)
+            problems, collect = row_problems(rows)
+            with progress("appending", None) as bar:
+                try:
+                    entries = store.append_many(items, operator, on_violation=collect)
+                except StoreError:
+                    if not problems:
+                        raise
+                else:
+                    bar(len(entries))
+                    first = entries[0].seq
         if problems:
             if as_json:
                 echo_json({"ok": False, "appended": 0, "rows": len(rows), "problems": [p.to_json() for p in problems]})
@@ -94,11 +107,6 @@ def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_k
                     click.echo(f"error: … and {len(problems) - 50} more", err=True)
                 click.echo(f"error: {len(problems)} problem(s) in {csv_file}; nothing was appended", err=True)
             raise SystemExit(EXIT_FAILED)
-        first = store.size
-        if not dry_run:
-            with progress("appending", None) as bar:
-                entries = store.append_many(items, operator)
-                bar(len(entries))
     elapsed = time.monotonic() - started
     ids = [body["incident_id"] for _, body in rows]
     summary = {"ok": True, "dry_run": dry_run, "rows": len(rows), "appended": 0 if dry_run else len(rows),

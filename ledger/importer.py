@@ -397,15 +397,8 @@ def parse_csv(data: bytes, state: ScoringState, mapping: Mapping_ | None = None,
     return bodies, problems
 
 
-def check_batch(
-    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, operator: SigningKey, at: str,
-    *, ignore_seal: bool = False, progress: Callable[[int], None] | None = None,
-) -> tuple[list[tuple[Statement, list[Any]]], list[Problem]]:
-    """Sign each row's statement and run it through ``verifier`` (which moves on, in memory).
-
-    Returns the signed statements and the problems (by row). ``ignore_seal``: a dry run
-    without the operator's key seals with a throwaway key and ignores the seal rule.
-    """
+def _require_recorder(verifier: Verifier, recorder: SigningKey) -> str:
+    """The ledger id, after checking the ledger has a genesis and ``recorder`` may record."""
     ledger_id = verifier.context.ledger_id
     policy = verifier.context.policy
     if ledger_id is None or policy is None:
@@ -414,11 +407,52 @@ def check_batch(
         from .errors import AuthorityError
 
         raise AuthorityError(f"key {recorder.public.key_id[:12]} is not a recorder key of policy version {policy.version}")
+    return ledger_id
+
+
+def sign_rows(
+    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, at: str,
+    progress: Callable[[int], None] | None = None,
+) -> list[tuple[Statement, list[Any]]]:
+    """Each row's ``incident.record`` statement, signed by the recorder (refused up front if
+    the key is not a recorder key of the policy in force)."""
+    ledger_id = _require_recorder(verifier, recorder)
     items: list[tuple[Statement, list[Any]]] = []
-    problems: list[Problem] = []
-    for number, body in rows:
+    for _, body in rows:
         statement = Statement.build("incident.record", body, at, ledger_id)
-        signatures = [statement.sign(recorder)]
+        items.append((statement, [statement.sign(recorder)]))
+        if progress is not None:
+            progress(1)
+    return items
+
+
+def row_problems(rows: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list["Problem"], Callable[[int, list[Any]], None]]:
+    """A list and the ``on_violation`` callback of ``LedgerStore.append_many`` that fills it
+    with ``row R: message [RULE]`` problems (item ``i`` is ``rows[i]``)."""
+    problems: list[Problem] = []
+
+    def collect(index: int, violations: list[Any]) -> None:
+        problems.extend(Problem(rows[index][0], None, f"{v.message} [{v.rule}]") for v in violations)
+
+    return problems, collect
+
+
+def check_batch(
+    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, operator: SigningKey, at: str,
+    *, ignore_seal: bool = False, progress: Callable[[int], None] | None = None,
+) -> tuple[list[tuple[Statement, list[Any]]], list[Problem]]:
+    """Sign each row's statement and run it through ``verifier`` (which moves on, in memory).
+
+    Returns the signed statements and the problems (by row). ``ignore_seal``: a dry run
+    without the operator's key seals with a throwaway key and ignores the seal rule.
+    (An import that writes does not need this pass: ``LedgerStore.append_many`` with the
+    ``on_violation`` of :func:`row_problems` judges the rows the same way, once, under the
+    write lock.)
+    """
+    rows = list(rows)
+    items = sign_rows(verifier, rows, recorder, at)
+    problems: list[Problem] = []
+    for (number, _), (statement, signatures) in zip(rows, items):
         prev = GENESIS_PREV if verifier.head is None else verifier.head.hex()
         entry = seal_entry(verifier.size, prev, statement, tuple(signatures), operator)
         checked, violations = verifier.check(entry.raw)
@@ -427,7 +461,6 @@ def check_batch(
         if violations:
             problems.extend(Problem(number, None, f"{v.message} [{v.rule}]") for v in violations)
         verifier.record(entry.raw, checked, admitted=not violations)
-        items.append((statement, signatures))
         if progress is not None:
             progress(1)
     return items, problems

@@ -231,8 +231,14 @@ class LedgerStore:
         """Verify, seal and durably append one signed statement; returns the entry."""
         return self.append_many([(statement, signatures)], operator)[0]
 
-    def append_many(self, items: Iterable[SignedStatement], operator: SigningKey, *, jobs: int | None = None) -> list[Entry]:
+    def append_many(self, items: Iterable[SignedStatement], operator: SigningKey, *, jobs: int | None = None,
+                    on_violation: Callable[[int, list[Violation]], None] | None = None) -> list[Entry]:
         """Append several statements in ONE transaction: all land, or none does.
+
+        A refused statement stops the batch at once, unless ``on_violation`` is given: then it
+        is called with the item's index and its violations, the verifier moves on as
+        ``ledger verify`` would (the entry takes no effect), every item is judged, and the
+        batch is refused at the end (nothing lands) if any item was.
 
         ``jobs``: for a long batch, seal and check the authors' signatures in a worker
         process ahead of the verifier (None: when there are two or more CPUs; 1: never).
@@ -244,17 +250,23 @@ class LedgerStore:
             verifier = self.verifier()
             appended: list[Entry] = []
             try:
+                refused = 0
                 with _sealed(items, verifier, operator, jobs) as sealed:
-                    for raw, seal_sig, known in sealed:
+                    for index, (raw, seal_sig, known) in enumerate(sealed):
                         # The seal was just made by this key over exactly these bytes: an
                         # Ed25519 signature from a correct signer verifies, so its check is
                         # answered in advance (every rule still runs, R-7.15 included).
                         known[("e", operator.public.raw, seal_sig)] = True
                         checked, violations = verifier.check(raw, known)
                         if violations:
-                            raise StoreError(f"rejected: {violations[0]}", seq=None)
-                        verifier.record(raw, checked, admitted=True)
+                            if on_violation is None:
+                                raise StoreError(f"rejected: {violations[0]}", seq=None)
+                            on_violation(index, violations)
+                            refused += 1
+                        verifier.record(raw, checked, admitted=not violations)
                         appended.append(checked)
+                if refused:
+                    raise StoreError(f"rejected: {refused} of {len(items)} statements break a rule; nothing was appended")
                 signed = self._insert(appended, operator)
             except BaseException:
                 self._verifier = None  # the in-memory state ran ahead of the database

@@ -167,6 +167,27 @@ def test_bad_signature_by_a_key_the_batch_adds_is_refused_on_the_worker_path(cha
     assert file_state(db) == before
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_on_violation_reports_every_refused_item_and_appends_nothing(chain: Chain, db: Path, jobs: int,
+                                                                     parallel_small) -> None:
+    items = _orgs(chain, "fine", 5)
+    items.insert(1, BAD_ITEMS["bad-signature"][0](chain))
+    items.insert(4, items[0])  # the same statement twice: at its second place
+    items.insert(5, BAD_ITEMS["wrong-role"][0](chain))
+    before = file_state(db)
+    seen: list[tuple[int, list[str]]] = []
+    with LedgerStore.open(db) as store:
+        size = store.size
+        with pytest.raises(StoreError, match="3 of 8 statements break a rule; nothing was appended"):
+            store.append_many(items, chain.keys[OPERATOR], jobs=jobs,
+                              on_violation=lambda i, vs: seen.append((i, [v.rule for v in vs])))
+        assert store.size == size
+        assert seen == [(1, ["R-7.11", "R-7.13"]), (4, ["R-7.8"]), (5, ["R-7.12", "R-7.13"])]
+        store.append_many(_orgs(chain, "then", 2), chain.keys[OPERATOR])  # the store still works
+    assert file_state(db)[1] == before[1] + 2
+    assert verify_path(db).ok
+
+
 # --------------------------------------------------------------------------- the frontier kept in memory
 
 
