@@ -55,6 +55,7 @@ class Unsure(Exception):
 
 
 _MODEL = frozenset({dict, list, str, int, bool, type(None)})
+_SCALARS = frozenset({str, int, bool, type(None)})
 # Keywords without assertion meaning in Draft 2020-12 as jsonschema runs it here
 # (no format checker is configured, so "format" is an annotation too).
 _ANNOTATIONS = frozenset({
@@ -101,6 +102,7 @@ class Compiler:
         self._consts: dict[str, Any] = {"Unsure": Unsure, "json_equal": json_equal, "MODEL": _MODEL,
                                         "unique": _unique}
         self._counter = 0
+        self._inlining: list[tuple[str, str]] = []  # $ref targets being compiled (recursion)
 
     def compile(self, uri: str) -> Predicate:
         name = self._function(uri, "")
@@ -129,6 +131,15 @@ class Compiler:
             return self._names[key]
         name = self._fresh("f")
         self._names[key] = name  # before compiling the body: recursive references work
+        schema = self._resolve(uri, pointer)
+        self._inlining.append(key)
+        try:
+            self._emit_function(name, schema, uri, top=not pointer)
+        finally:
+            self._inlining.pop()
+        return name
+
+    def _resolve(self, uri: str, pointer: str) -> Any:
         try:
             schema = self._contents(uri)
         except LookupError:
@@ -141,14 +152,13 @@ class Compiler:
                 schema = schema[int(part)]
             else:
                 raise CompileError(f"unresolvable pointer {pointer!r} in {uri!r}")
-        self._emit_function(name, schema, uri, top=not pointer)
-        return name
+        return schema
 
     def _emit_function(self, name: str, schema: Any, base: str, *, top: bool = False) -> None:
         body = self._node(schema, "x", base, 1, top=top)
         self._sources.append(f"def {name}(x):\n" + "".join(body) + "    return True\n")
 
-    def _ref(self, ref: Any, base: str) -> str:
+    def _target(self, ref: Any, base: str) -> tuple[str, str]:
         if not isinstance(ref, str):
             raise CompileError("$ref is not a string")
         uri, _, fragment = ref.partition("#")
@@ -160,7 +170,25 @@ class Compiler:
             raise CompileError(f"$ref to an anchor {ref!r}")
         from urllib.parse import unquote
 
-        return self._function(uri, unquote(fragment))
+        return uri, unquote(fragment)
+
+    def _ref(self, ref: Any, base: str) -> str:
+        return self._function(*self._target(ref, base))
+
+    def _ref_lines(self, ref: Any, var: str, base: str, depth: int) -> list[str]:
+        """A ``$ref``: the target's statements inline (a ``return False`` in them fails the
+        whole predicate, as a failed call would), or a call when the target is being
+        compiled already (recursion)."""
+        uri, pointer = self._target(ref, base)
+        key = (uri, pointer)
+        if key in self._inlining:
+            return [f"{'    ' * depth}if not {self._function(uri, pointer)}({var}): return False\n"]
+        schema = self._resolve(uri, pointer)
+        self._inlining.append(key)
+        try:
+            return self._node(schema, var, uri, depth, top=not pointer)
+        finally:
+            self._inlining.pop()
 
     # -- one schema object ----------------------------------------------------------------
 
@@ -181,6 +209,12 @@ class Compiler:
         out: list[str] = []
         emit = out.append
         known: type | None = None  # the instance's type, when "type" pins it to one
+        # Checks that start with a test of the instance's type raise Unsure themselves for a
+        # value outside the data model before anything else looks at it (the first one run
+        # does), so the separate MODEL test is needed only when none of them comes first.
+        fused_const = "const" in schema and type(schema["const"]) in _SCALARS
+        string_enum = ("enum" in schema and bool(schema["enum"])
+                       and all(type(o) is str for o in schema["enum"]))
         if "type" in schema:
             names = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
             allowed: list[type] = []
@@ -197,16 +231,25 @@ class Compiler:
                 emit(f"{pad}if type({var}) not in {tn}:\n")
             emit(f"{pad}    if type({var}) not in MODEL: raise Unsure\n")
             emit(f"{pad}    return False\n")
-        else:
+        elif "$ref" not in schema and not fused_const and not string_enum:
             emit(f"{pad}if type({var}) not in MODEL: raise Unsure\n")
         if "$ref" in schema:
-            emit(f"{pad}if not {self._ref(schema['$ref'], base)}({var}): return False\n")
-        if "const" in schema:
+            out.extend(self._ref_lines(schema["$ref"], var, base, depth))
+        if fused_const:
+            # json_equal on a scalar: same type (1 is not true) and equal value
+            value = schema["const"]
+            tn = self._const(type(value), "T")
+            emit(f"{pad}if type({var}) is not {tn} or {var} != {self._const(value)}:\n")
+            emit(f"{pad}    if type({var}) not in MODEL: raise Unsure\n")
+            emit(f"{pad}    return False\n")
+        elif "const" in schema:
             emit(f"{pad}if not json_equal({var}, {self._const(schema['const'])}): return False\n")
         if "enum" in schema:
             options = list(schema["enum"])
-            if options and all(type(o) is str for o in options):
-                emit(f"{pad}if type({var}) is not str or {var} not in {self._const(frozenset(options))}: return False\n")
+            if string_enum:
+                emit(f"{pad}if type({var}) is not str or {var} not in {self._const(frozenset(options))}:\n")
+                emit(f"{pad}    if type({var}) not in MODEL: raise Unsure\n")
+                emit(f"{pad}    return False\n")
             else:
                 emit(f"{pad}if not any(json_equal({var}, c) for c in {self._const(options)}): return False\n")
         groups = (
@@ -268,19 +311,29 @@ class Compiler:
         properties = schema.get("properties", {})
         if type(properties) is not dict:
             raise CompileError("properties is not an object")
+        extra = schema.get("additionalProperties", True)
         if "required" in schema:
             if not all(type(name) is str for name in schema["required"]):
                 raise CompileError("required names are strings")
-            lines.append(f"if not {self._const(frozenset(schema['required']))} <= {var}.keys(): return False\n")
-        extra = schema.get("additionalProperties", True)
-        if extra is False:
-            lines.append(f"if not {self._const(frozenset(properties))}.issuperset({var}): return False\n")
+        if extra is False and "required" in schema and frozenset(schema["required"]) == frozenset(properties):
+            # required <= keys <= properties == required
+            lines.append(f"if {var}.keys() != {self._const(frozenset(properties))}: return False\n")
+        else:
+            if "required" in schema:
+                lines.append(f"if not {self._const(frozenset(schema['required']))} <= {var}.keys(): return False\n")
+            if extra is False:
+                lines.append(f"if not {self._const(frozenset(properties))}.issuperset({var}): return False\n")
         if "minProperties" in schema:
             lines.append(f"if len({var}) < {_count(schema['minProperties'])}: return False\n")
         if "maxProperties" in schema:
             lines.append(f"if len({var}) > {_count(schema['maxProperties'])}: return False\n")
+        required = frozenset(schema.get("required", ()))
         for name, sub in properties.items():
             value = self._fresh("v")
+            if name in required:  # present: the required check above returned otherwise
+                lines.append(f"{value} = {var}[{name!r}]\n")
+                lines.extend(line[4 * depth:] for line in self._node(sub, value, base, depth))
+                continue
             lines.append(f"if {name!r} in {var}:\n")
             lines.append(f"    {value} = {var}[{name!r}]\n")
             lines.extend(self._nested(self._node(sub, value, base, depth), depth))

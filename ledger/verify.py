@@ -156,7 +156,7 @@ class Verifier:
             entry = self._decode(raw, seq)
         except _Reject as rejected:
             return None, [rejected.violation]
-        violations = list(self._core_rules(entry))
+        violations = [] if self._core_ok(entry) else list(self._core_rules(entry))
         if not violations:
             for process in self.processes:
                 violations.extend(process.admit(entry, self.context))
@@ -245,6 +245,54 @@ class Verifier:
                 yield from self._policy_update_rules(entry, seq)
         except _Reject as rejected:
             yield rejected.violation
+
+    def _core_ok(self, entry: Entry) -> bool:
+        """True only if :meth:`_core_rules` would find nothing; False means "not decided here".
+
+        The common case, an entry that is neither genesis nor ``policy.update`` (so nothing is
+        added to the policy in force and the requirement is the policy's role for the type),
+        checked without building requirements, threshold results or generators. Each test
+        below is the negation of one rule of ``_core_rules`` for that case; an entry that
+        fails any of them, or any other entry, is judged (and its violations worded) by
+        ``_core_rules`` itself, so the report is unchanged."""
+        context = self.context
+        policy, head, ledger_id = context.policy, self.head, context.ledger_id
+        seq = context.size
+        if entry.seq != seq or policy is None or head is None or ledger_id is None:
+            return False  # R-7.4; R-7.7 (no genesis yet, or entry 0)
+        statement = entry.statement
+        obj = statement.obj
+        kind = ENTRY_TYPES.get(obj["type"])
+        if kind is None or kind.name == GENESIS_TYPE or kind.name == "policy.update":
+            return False
+        if entry.prev != head.hex() or obj.get("ledger") != ledger_id:  # R-7.5, R-7.7
+            return False
+        if not _valid_time(obj["time"]):  # R-7.17
+            return False
+        if self.statements.get(_digest_key(statement.digest)) is not None:  # R-7.8
+            return False
+        role = policy.roles.get(kind.role)
+        operators = policy.roles.get("operator")
+        if role is None or operators is None or len(entry.signatures) < role.threshold:  # R-7.13
+            return False
+        keys, members = policy.keys, role.key_ids
+        message = statement.signing_message
+        previous = None
+        for signature in entry.signatures:
+            key_id = signature.key_id
+            if previous is not None and key_id <= previous:  # R-7.9: sorted, one per key
+                return False
+            previous = key_id
+            public = keys.get(key_id)
+            if public is None or key_id not in members:  # R-7.10, R-7.12
+                return False
+            if not self._signature_valid("s", public, signature.sig, message):  # R-7.11
+                return False
+        # R-7.13: every signature is a distinct valid key of the role, at least threshold many.
+        seal = entry.seal
+        if seal.key_id not in operators.key_ids:  # R-7.15
+            return False
+        return self._signature_valid("e", keys[seal.key_id], seal.sig, seal_signing_message(entry.unsealed_bytes()))
 
     def _binding_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
         is_genesis = entry.type == GENESIS_TYPE

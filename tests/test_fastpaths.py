@@ -237,11 +237,18 @@ def slow_paths(monkeypatch):
     """Turn every fast path off: jsonschema only, re-encoding, strptime."""
 
     def disable() -> None:
-        monkeypatch.setattr(validation, "fast_validator", lambda schema_id: None)
-        monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
-        monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
+        _disable_fast_paths(monkeypatch)
 
     return disable
+
+
+def _disable_fast_paths(monkeypatch) -> None:
+    monkeypatch.setattr(validation, "fast_validator", lambda schema_id: None)
+    monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
+    monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
+    monkeypatch.setattr(canonical, "_orjson_canonical", lambda data, max_bytes, max_depth: None)
+    monkeypatch.setattr(model, "_b64_canonical", lambda text, length: None)
+    monkeypatch.setattr(verify_mod.Verifier, "_core_ok", lambda self, entry: False)
 
 
 class _NeverMatches:
@@ -274,12 +281,59 @@ def test_mutated_entries_give_identical_violations(data, monkeypatch):
     except Exception:
         assume(False)
     fast = _report(raws)
-    monkeypatch.setattr(validation, "fast_validator", lambda schema_id: None)
-    monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
-    monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
+    _disable_fast_paths(monkeypatch)
     slow = _report(raws)
     monkeypatch.undo()
     assert fast == slow
+
+
+# -- the core-rules shortcut and the base64 fast path --------------------------------------
+
+def _core_ok_agrees(raws: list[bytes]) -> int:
+    """Feed ``raws``; wherever Verifier._core_ok says yes, _core_rules must find nothing.
+    Returns how often it said yes."""
+    verifier = verify_mod.new_verifier()
+    said_yes = 0
+    for raw in raws:
+        try:
+            entry = verifier._decode(raw, verifier.context.size)
+        except verify_mod._Reject:
+            entry = None
+        if entry is not None and verifier._core_ok(entry):
+            said_yes += 1
+            assert list(verifier._core_rules(entry)) == [], entry.seq
+        verifier.feed(raw)
+    return said_yes
+
+
+def test_core_shortcut_is_taken_on_genuine_entries_and_never_hides_a_violation(world):
+    from scoring_fixtures import one_round
+
+    for raws in (list(standard_chain("fastpaths").raws), list(one_round().raws)):
+        assert _core_ok_agrees(raws) >= len(raws) // 2  # it is the common path
+    for case in test_tamper.CASES:
+        _core_ok_agrees(case.values[0](world))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    st.binary(min_size=32, max_size=32).map(lambda b: model.b64encode(b)),
+    st.binary(min_size=64, max_size=64).map(lambda b: model.b64encode(b)),
+    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789+/=\n é", max_size=90),
+    st.binary(min_size=64, max_size=64).map(lambda b: model.b64encode(b)[:-3] + "B=="),
+))
+def test_base64_fast_path_agrees_with_the_reference(text):
+    for length in (32, 64):
+        fast = model._b64_canonical(text, length)
+        try:
+            import base64
+            import binascii
+
+            raw = base64.b64decode(text.encode("ascii"), validate=True)
+            reference = raw if len(raw) == length and model.b64encode(raw) == text else None
+        except (binascii.Error, UnicodeEncodeError, ValueError):
+            reference = None
+        assert fast == reference
 
 
 # -- parallel verification -----------------------------------------------------------------
