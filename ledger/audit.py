@@ -9,7 +9,8 @@ from typing import Any, Callable, Iterable, Sequence
 from .checkpoints import CheckpointAuditor, CheckpointResult
 from .remote import is_published, open_published
 from .store import open_entries
-from .verify import Verifier, Violation, new_verifier
+from .diskstate import DiskState, disk_verifier
+from .verify import Verifier, Violation
 
 
 @dataclass
@@ -77,7 +78,15 @@ def verify_path(
     ``jobs`` > 1 checks signatures on that many worker processes (``ledger.parallel``);
     the report is the same.
     """
-    verifier = new_verifier()
+    disk = DiskState()  # the statement index and incidents on disk: flat memory (ledger.diskstate)
+    try:
+        return _verify_path(path, disk_verifier(disk), progress, keep, checkpoints, log_keys, jobs)
+    finally:
+        disk.close()
+
+
+def _verify_path(path: str | os.PathLike[str], verifier: Verifier, progress: Callable[[int], None] | None,
+                 keep: int, checkpoints: Sequence[tuple[str, bytes]], log_keys: Sequence[str], jobs: int) -> AuditReport:
     report = AuditReport(str(path))
 
     def note(found: list[Violation]) -> None:

@@ -1,40 +1,50 @@
 """Incremental verification: resume from a saved verifier state (SPEC.md section 9).
 
-After verifying a ledger whose every entry passed, the verifier's complete state (chain
-head, policy, revocations, statement digests, scoring state) is saved together with the
-size ``n`` it describes and the SHA-256 of the first ``n`` entries as bundle lines (each
-entry's bytes and a newline). The next run reads the first ``n`` entries again, only to
-hash them (no parsing, no signatures: a small fraction of verifying them), and resumes
-from the saved state if and only if the digest is the same, i.e. the first ``n`` entries
-are byte for byte the ones verified before; then only the entries after them are
-verified. Otherwise the state is ignored and the whole ledger is verified again: a stale
-or foreign state costs time, never a missed violation. The report equals that of a full
-run.
+After verifying a ledger whose every entry passed, the verifier's state is kept in a
+state file together with the size ``n`` it describes and the SHA-256 of the first ``n``
+entries as bundle lines (each entry's bytes and a newline). The next run reads the first
+``n`` entries again, only to hash them (no parsing, no signatures: a small fraction of
+verifying them), and resumes from the saved state if and only if the digest is the same,
+i.e. the first ``n`` entries are byte for byte the ones verified before; then only the
+entries after them are verified. Otherwise the state is ignored and the whole ledger is
+verified again: a stale or foreign state costs time, never a missed violation. The report
+equals that of a full run.
 
 (Checking only the last entry's hash would not do: the chain fixes the prefix only if every
 ``prev`` link holds, and a rewritten entry with its successor's ``prev`` left alone is
 exactly what verification must find.)
 
-A state file is a *local cache* of the auditor's own earlier run: it is written with mode
-0600 and must never be taken from someone else (it is a Python pickle; loading it runs
-code it names). Its first line is :data:`MAGIC`.
+The state file is the SQLite database of :mod:`ledger.diskstate` that the verification
+itself used for its large state (statement digests, incidents), plus a ``meta`` table with
+:data:`MAGIC`, the size, the prefix digest and the rest of the verifier (policy, chain
+head, organizations, rounds...: small) as a pickle. Resuming opens the file in place and
+feeds only the new entries, inside one transaction that commits only when every entry
+passed; nothing is read or rewritten whole. A first run (or a run that cannot resume)
+builds a new file beside it and renames it into place.
+
+A state file is a *local cache* of the auditor's own earlier run: it is created with mode
+0600 and must never be taken from someone else (the pickle runs code it names).
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import os
 import pickle
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from .audit import AuditReport
+from .diskstate import DiskState, attach, disk_verifier
 from .keys import PublicKey
-from .verify import Verifier, Violation, new_verifier
+from .scoring.process import scoring_process
+from .scoring.state import MemoryIncidents
+from .verify import Verifier, Violation
 
-MAGIC = b"violence-scoring-ledger/verifier-state/v1\n"
+MAGIC = b"violence-scoring-ledger/verifier-state/v2"
 
 
 class _Pickler(pickle.Pickler):
@@ -44,30 +54,49 @@ class _Pickler(pickle.Pickler):
         return NotImplemented
 
 
-def save(verifier: Verifier, prefix_digest: bytes, path: Path) -> None:
-    """Write the state atomically (temporary file, fsync, rename), mode 0600."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(MAGIC)
-        _Pickler(handle, protocol=pickle.HIGHEST_PROTOCOL).dump((verifier.size, prefix_digest, verifier))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def load(path: Path) -> tuple[int, bytes, Verifier] | None:
-    """(size, prefix digest, verifier) from a state file, or None if it is not one."""
+def _small_state(verifier: Verifier) -> bytes:
+    """The verifier without the parts kept in the database (they are reattached on load)."""
+    process = scoring_process(verifier)
+    kept = verifier.statements, (process.state.incidents, process.state.spool) if process else None
+    verifier.statements = {}
+    if process is not None:
+        process.state.incidents, process.state.spool = MemoryIncidents(), list
     try:
-        with open(path, "rb") as handle:
-            if handle.read(len(MAGIC)) != MAGIC:
-                return None
-            size, digest, verifier = pickle.load(handle)
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(verifier)
+        return buffer.getvalue()
+    finally:
+        verifier.statements = kept[0]
+        if process is not None and kept[1] is not None:
+            process.state.incidents, process.state.spool = kept[1]
+
+
+def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes) -> None:
+    """Record the verifier's state for ``prefix_digest`` in ``disk`` and commit."""
+    disk.set_meta("magic", MAGIC)
+    disk.set_meta("size", str(verifier.size).encode())
+    disk.set_meta("prefix", prefix_digest)
+    disk.set_meta("verifier", _small_state(verifier))
+    disk.commit()
+
+
+def load(path: Path) -> tuple[int, bytes, Verifier, DiskState] | None:
+    """(size, prefix digest, verifier, its database) from a state file, or None if it is not one."""
+    disk = None
+    try:
+        disk = DiskState(str(path))
+        if disk.get_meta("magic") != MAGIC:
+            raise ValueError("not a state file")
+        size = int((disk.get_meta("size") or b"").decode())
+        digest = disk.get_meta("prefix")
+        verifier = pickle.loads(disk.get_meta("verifier") or b"")
+        if not isinstance(verifier, Verifier) or verifier.size != size or not isinstance(digest, bytes):
+            raise ValueError("not a state file")
+        return size, digest, attach(verifier, disk), disk
     except Exception:  # any damage: not a usable state (it is only a cache)
+        if disk is not None:
+            disk.close()
         return None
-    if not isinstance(verifier, Verifier) or verifier.size != size or not isinstance(digest, bytes):
-        return None
-    return size, digest, verifier
 
 
 @dataclass
@@ -79,46 +108,65 @@ class IncrementalReport(AuditReport):
 def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[str], *,
                        keep: int = 1000) -> IncrementalReport:
     """Verify ``path`` (SQLite ledger or bundle), resuming from ``state`` when it describes
-    exactly the ledger's first entries; save a new state when every entry passed."""
+    exactly the ledger's first entries; save the state when every entry passed."""
     from .store import open_entries
 
     path, state = Path(path), Path(state)
     loaded = load(state) if state.exists() else None
     verifier: Verifier | None = None
+    disk: DiskState | None = None
+    fresh: Path | None = None
     resumed = 0
+    saved = False
     entries = open_entries(path)
     prefix = hashlib.sha256()
     if loaded is not None:
-        size, digest, candidate = loaded
+        size, digest, candidate, candidate_disk = loaded
         seen = 0
         for raw in itertools.islice(entries, size):
             prefix.update(raw)
             prefix.update(b"\n")
             seen += 1
         if seen == size and prefix.digest() == digest:
-            verifier, resumed = candidate, size
+            verifier, disk, resumed = candidate, candidate_disk, size
         else:
+            candidate_disk.close()
             _close(entries)
             entries, prefix = open_entries(path), hashlib.sha256()
-    if verifier is None:
-        verifier = new_verifier()
-    report = IncrementalReport(str(path), resumed_from=resumed)
+    try:
+        if disk is None or verifier is None:
+            fresh = state.with_name(state.name + ".tmp")
+            for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            disk = DiskState(str(fresh))
+            verifier = disk_verifier(disk)
+        report = IncrementalReport(str(path), resumed_from=resumed)
 
-    def note(found: list[Violation]) -> None:
-        report.violation_count += len(found)
-        room = keep - len(report.violations)
-        if room > 0:
-            report.violations.extend(found[:room])
+        def note(found: list[Violation]) -> None:
+            report.violation_count += len(found)
+            room = keep - len(report.violations)
+            if room > 0:
+                report.violations.extend(found[:room])
 
-    for raw in entries:
-        note(verifier.feed(raw))
-        prefix.update(raw)
-        prefix.update(b"\n")
-        report.new_entries += 1
-    if verifier.violations_seen == 0 and verifier.head is not None and report.new_entries:
-        save(verifier, prefix.digest(), state)
-    note(verifier.finish())
-    report.take_final_state(verifier)
+        for raw in entries:
+            note(verifier.feed(raw))
+            prefix.update(raw)
+            prefix.update(b"\n")
+            report.new_entries += 1
+        if verifier.violations_seen == 0 and verifier.head is not None and report.new_entries:
+            save(disk, verifier, prefix.digest())
+            saved = True
+        note(verifier.finish())
+        report.take_final_state(verifier)
+    finally:
+        if disk is not None:
+            disk.close()  # rolls back whatever was not saved
+        if fresh is not None:
+            if saved:
+                os.replace(fresh, state)
+            else:
+                fresh.unlink(missing_ok=True)
     return report
 
 

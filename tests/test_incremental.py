@@ -9,8 +9,10 @@ import pytest
 
 from core_fixtures import OPERATOR, bundle_of, run_ledger, standard_chain
 from ledger.audit import verify_path
-from ledger.incremental import verify_incremental
+from ledger.incremental import load, verify_incremental
+from ledger.scoring import authoring as A
 from ledger.store import LedgerStore
+from scoring_fixtures import TWO_SOURCES, one_round, src
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +85,9 @@ def test_garbage_state_file_is_ignored(db, tmp_path):
     state.write_bytes(b"not a state file")
     report = verify_incremental(db, state)
     assert report.ok and report.resumed_from == 0
-    assert state.read_bytes().startswith(b"violence-scoring-ledger/verifier-state/v1\n")
+    loaded = load(state)
+    assert loaded is not None
+    loaded[3].close()
 
 
 def test_no_state_is_saved_for_a_ledger_with_violations(db, tmp_path):
@@ -108,3 +112,55 @@ def test_cli_state_option(chain, db, tmp_path):
     copy = tmp_path / "copy.db"
     shutil.copyfile(db, copy)
     assert run_ledger("verify", copy, "--state", state).returncode == 0
+
+
+def _scoring_raws():
+    m = one_round()
+    body = A.incident("a-1", "2026-01-10", "killing", victims=[A.victim("police", 4)],
+                      attributions=[A.attribution("beta")], sources=TWO_SOURCES)
+    m.add("incident.amend", {"incident": body, "reason": "new facts"})
+    m.add("incident.retract", {"incident_id": "a-2", "reason": "hoax"})
+    m.add("attribution.dispute", {"dispute_id": "d1", "incident_id": "a-3", "org": "alpha", "basis": "false_flag",
+                                  "raised_by": "journalist", "grounds": "g", "sources": [src("y")]})
+    return m
+
+
+def test_resuming_in_the_middle_of_the_scoring_process_equals_a_full_run(tmp_path):
+    m = _scoring_raws()
+    for cut in (3, 9, len(m.raws) - 2):  # before the round, inside it, before the amendments
+        state, bundle = tmp_path / f"state-{cut}", tmp_path / f"ledger-{cut}.jsonl"
+        bundle.write_bytes(bundle_of(m.raws[:cut]))
+        assert verify_incremental(bundle, state).ok
+        bundle.write_bytes(bundle_of(m.raws))
+        resumed = verify_incremental(bundle, state)
+        assert resumed.resumed_from == cut and resumed.new_entries == len(m.raws) - cut
+        _same(resumed, verify_path(bundle))
+    # The state on disk knows the retraction recorded before the cut: amending the retracted
+    # incident after resuming is, as in a full run.
+    state, bundle = tmp_path / "state-all", tmp_path / "all.jsonl"
+    bundle.write_bytes(bundle_of(m.raws))
+    assert verify_incremental(bundle, state).ok
+    body = A.incident("a-2", "2026-01-10", "killing", victims=[A.victim("police", 1)],
+                      attributions=[A.attribution("alpha")], sources=TWO_SOURCES)
+    assert {v.rule for v in m.add("incident.amend", {"incident": body, "reason": "x"}, force=True)} == {"R-10.5"}
+    bundle.write_bytes(bundle_of(m.raws))
+    resumed = verify_incremental(bundle, state)
+    assert resumed.resumed_from == len(m.raws) - 1 and {v.rule for v in resumed.violations} == {"R-10.5"}
+    _same(resumed, verify_path(bundle))
+
+
+def test_new_entries_with_violations_leave_the_state_as_it_was(tmp_path):
+    m = _scoring_raws()
+    state, bundle = tmp_path / "state", tmp_path / "ledger.jsonl"
+    cut = len(m.raws) - 3
+    bundle.write_bytes(bundle_of(m.raws[:cut]))
+    assert verify_incremental(bundle, state).ok
+    bad = m.raws + [m.raws[-1]]  # the last entry twice
+    bundle.write_bytes(bundle_of(bad))
+    report = verify_incremental(bundle, state)
+    assert report.resumed_from == cut and not report.ok
+    _same(report, verify_path(bundle))
+    bundle.write_bytes(bundle_of(m.raws))
+    report = verify_incremental(bundle, state)  # still resumes from the last clean run
+    assert report.ok and report.resumed_from == cut
+    _same(report, verify_path(bundle))
