@@ -28,6 +28,7 @@ import inspect
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -92,6 +93,7 @@ def run(base: int, single: int, bulk: int) -> dict[str, float]:
         store = LedgerStore.open(db)
         store.verifier()
         items = sets[name]
+        k0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         c0, t0 = time.process_time(), time.perf_counter()
         if parallel:
             store.append_many(items, operator, jobs=jobs)
@@ -99,6 +101,8 @@ def run(base: int, single: int, bulk: int) -> dict[str, float]:
             store.append_many(items, operator)
         out[f"{name}_per_s"] = len(items) / (time.perf_counter() - t0)
         out[f"{name}_main_cpu_ms_each"] = (time.process_time() - c0) / len(items) * 1000  # this process only
+        k1 = resource.getrusage(resource.RUSAGE_CHILDREN)  # the worker, once joined
+        out[f"{name}_worker_cpu_ms_each"] = ((k1.ru_utime + k1.ru_stime) - (k0.ru_utime + k0.ru_stime)) / len(items) * 1000
         store.close()
     return out
 

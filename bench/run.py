@@ -162,8 +162,11 @@ def canonical_b64(text: str) -> bytes:
     return base64.b64decode(text)
 
 
-def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000) -> dict[str, float]:
-    """Single durable appends (one transaction, fsync, checkpoint each) on an open store."""
+def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000,
+                    checkpoint_interval: float = 0.0) -> dict[str, float]:
+    """Single durable appends (one transaction and fsync each) on an open store; a checkpoint
+    signed by every append (interval 0), or at most once per ``checkpoint_interval`` seconds
+    and once more at the end (timed), as SPEC.md 14.6 allows."""
     from ledger.scoring.demo_data import _day
 
     from generate import ROUND_START
@@ -179,11 +182,17 @@ def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000
         body = story.new_incident("golfo-unido", _day(ROUND_START, i % 40))
         items.append(builder.signed(story.statement("incident.record", body, seconds=5), [story.recorder()]))
     store = builder.store
-    t0 = time.perf_counter()
-    for statement, signatures in items:
-        store.append(statement, signatures, builder.keys["operator"])
-    elapsed = time.perf_counter() - t0
-    return {"appends": count, "seconds": elapsed, "per_second": count / elapsed}
+    saved, store.checkpoint_interval = store.checkpoint_interval, checkpoint_interval
+    try:
+        t0, c0 = time.perf_counter(), time.process_time()
+        for statement, signatures in items:
+            store.append(statement, signatures, builder.keys["operator"])
+        store.checkpoint()  # every append covered by a signed checkpoint (already, with interval 0)
+        elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
+    finally:
+        store.checkpoint_interval = saved
+    return {"appends": count, "seconds": elapsed, "per_second": count / elapsed, "cpu_ms_each": cpu / count * 1000,
+            "checkpoint_interval": checkpoint_interval}
 
 
 def measure_proofs(db: Path, size: int) -> dict[str, float]:
@@ -276,8 +285,8 @@ def main() -> int:
     db = work / "ledger" / "ledger.db"
     bulk_rate = stats.bulk_entries / stats.bulk_seconds
     results["build"] = stats.__dict__ | {"bulk_per_second": bulk_rate}
-    row("bulk import (append_many, sealing + verification + Merkle + checkpoint)", f"{bulk_rate:,.0f} entries/s",
-        ">= 15,000/s", bulk_rate >= 15000)
+    row("bulk import (append_many: sealing + signature checks on a worker, verification, Merkle, checkpoint)",
+        f"{bulk_rate:,.0f} entries/s", ">= 15,000/s", bulk_rate >= 15000)
 
     args.keep.parent.mkdir(parents=True, exist_ok=True)
     with open(args.keep, "wb") as out:
@@ -327,8 +336,13 @@ def main() -> int:
 
     appends = measure_appends(db, builder, args.appends)
     results["appends"] = appends
-    row("single durable appends (open store, one transaction each)", f"{appends['per_second']:,.0f}/s", ">= 1,000/s",
+    row("single durable appends (open store, one transaction + checkpoint each)",
+        f"{appends['per_second']:,.0f}/s ({appends['cpu_ms_each']:.2f} ms CPU each)", ">= 1,000/s",
         appends["per_second"] >= 1000)
+    lazy = measure_appends(db, builder, args.appends, serial_base=11_000_000, checkpoint_interval=1.0)
+    results["appends_checkpoint_1s"] = lazy
+    row("single durable appends (open store, one transaction each, checkpoint at most 1/s)",
+        f"{lazy['per_second']:,.0f}/s ({lazy['cpu_ms_each']:.2f} ms CPU each)", ">= 1,000/s", lazy["per_second"] >= 1000)
 
     inc = measure_incremental(db, builder, min(1000, args.appends))
     results["incremental"] = inc

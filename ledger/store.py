@@ -392,35 +392,44 @@ Answers = dict[tuple[str, bytes, bytes], bool]
 Sealed = tuple[bytes, bytes, Answers]  # entry bytes, seal signature, signature answers
 
 
-def _seal_chain(items: Sequence[SignedStatement], seq: int, prev: str, operator: SigningKey,
-                keys: Any = None) -> Iterator[Sealed]:
-    """Seal ``items`` in order from position ``seq`` after ``prev``; with ``keys`` (key id ->
-    public key), also check each author's signature by a known key ahead of the verifier."""
+def _seal_chain(items: Sequence[SignedStatement], seq: int, prev: str, operator: SigningKey
+                ) -> Iterator[tuple[bytes, bytes]]:
+    """(entry bytes, seal) of ``items`` sealed in order from position ``seq`` after ``prev``."""
     for statement, signatures in items:
-        answers: Answers = {}
-        if keys is not None:
+        entry = seal_new_entry(seq, prev, statement, signatures, operator)
+        yield entry.raw, entry.seal.sig
+        seq, prev = seq + 1, entry.leaf_hash.hex()
+
+
+def _check_chunks(items: Sequence[SignedStatement], keys: Any, first: int, step: int) -> Iterator[Answers]:
+    """The answers to the authors' signature checks (by keys known in ``keys``: key id ->
+    public key) of the items in chunks ``first``, ``first + step``, … of _CHUNK items."""
+    for start in range(first * _CHUNK, len(items), step * _CHUNK):
+        for statement, signatures in items[start : start + _CHUNK]:
             message = STATEMENT_CONTEXT + statement.raw
+            answers: Answers = {}
             for s in signatures:
                 public = keys.get(s.key_id)
                 if public is not None:
                     answers[("s", public.raw, s.sig)] = public.verify(s.sig, message)
-        entry = seal_new_entry(seq, prev, statement, signatures, operator)
-        yield entry.raw, entry.seal.sig, answers
-        seq, prev = seq + 1, entry.leaf_hash.hex()
+            yield answers
 
 
-def _seal_in_child(conn: Any, items: Sequence[SignedStatement], seq: int, prev: str, operator: SigningKey,
-                   keys: Any) -> None:
-    """Worker process (forked: it has the items and keys without copying): seal and check
-    signatures ahead of the parent, sending chunks of results down the pipe."""
+_CHUNK = 256
+
+
+def _produce(conn: Any, results: Iterator[Any]) -> None:
+    """Worker process body: send ``results`` down the pipe in chunks of _CHUNK, then None
+    (or the error's text). Forked, the worker has the batch without copying it."""
     try:
-        chunk: list[Sealed] = []
-        for sealed in _seal_chain(items, seq, prev, operator, keys):
-            chunk.append(sealed)
-            if len(chunk) >= 256:
+        chunk: list[Any] = []
+        for result in results:
+            chunk.append(result)
+            if len(chunk) >= _CHUNK:
                 conn.send(chunk)
                 chunk = []
-        conn.send(chunk)
+        if chunk:
+            conn.send(chunk)
         conn.send(None)
     except BaseException as exc:  # pragma: no cover - the parent reports it
         conn.send(f"{type(exc).__name__}: {exc}")
@@ -435,15 +444,16 @@ def _sealed(items: Sequence[SignedStatement], verifier: Verifier, operator: Sign
     answers to its authors' signature checks known in advance (an empty dict: none).
 
     A batch of at least PARALLEL_MIN_BATCH statements on a machine with two or more CPUs
-    (``jobs`` None: all of them; 1: none) is sealed by a forked worker process, which also
-    verifies the authors' signatures, while this process runs the verifier over the entries
-    already sealed: the seal chain is sequential (each seal covers ``prev``, the previous
-    entry's hash including its seal), but it need not wait for the verifier.
+    (``jobs`` None: all of them; 1: none) is sealed by a forked worker process, and its
+    authors' signatures are verified by others (``jobs - 1`` of them, each taking every
+    ``jobs - 1``-th chunk), while this process runs the verifier over the entries already
+    sealed: the seal chain is sequential (each seal covers ``prev``, the previous entry's
+    hash including its seal), but it need not wait for the verifier.
 
     Why the answers are the verifier's own: Ed25519 verification is a pure function of
-    (public key, signature, message). The worker verifies each author's signature over
+    (public key, signature, message). A worker verifies each author's signature over
     ``STATEMENT_CONTEXT || statement.raw`` with the key of the policy in force before the
-    batch, by the same :meth:`PublicKey.verify`, and builds the entry around
+    batch, by the same :meth:`PublicKey.verify`, and the entry is built around
     ``statement.raw`` (:func:`seal_new_entry`); for entry bytes that pass R-7.1 the
     verifier derives exactly that message, and the seal's unsealed bytes, from them, and it
     consults an answer only for the same kind, key bytes and signature bytes of that same
@@ -456,36 +466,54 @@ def _sealed(items: Sequence[SignedStatement], verifier: Verifier, operator: Sign
     seq, prev = verifier.size, GENESIS_PREV if verifier.head is None else verifier.head.hex()
     policy = verifier.context.policy
     if workers < 2 or len(items) < PARALLEL_MIN_BATCH or policy is None or not hasattr(os, "fork"):
-        yield _seal_chain(items, seq, prev, operator)
+        yield ((raw, sig, {}) for raw, sig in _seal_chain(items, seq, prev, operator))
         return
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_seal_in_child, args=(sender, items, seq, prev, operator, dict(policy.keys)),
-                            daemon=True)
-    child.start()
-    sender.close()
+    keys = dict(policy.keys)
+    checkers = max(1, workers - 1)
+    children: list[Any] = []
+    receivers: list[Any] = []
+    for results in [_seal_chain(items, seq, prev, operator)] + [_check_chunks(items, keys, j, checkers)
+                                                                 for j in range(checkers)]:
+        receiver, sender = context.Pipe(duplex=False)
+        child = context.Process(target=_produce, args=(sender, results), daemon=True)
+        child.start()
+        sender.close()
+        children.append(child)
+        receivers.append(receiver)
 
-    def receive() -> Iterator[Sealed]:
+    def chunks(receiver: Any) -> Iterator[list[Any]]:
         while True:
             try:
                 chunk = receiver.recv()
             except EOFError:
-                raise StoreError("the sealing worker process stopped unexpectedly; nothing was appended") from None
+                raise StoreError("a worker process stopped unexpectedly; nothing was appended") from None
             if chunk is None:
                 return
             if isinstance(chunk, str):
-                raise StoreError(f"the sealing worker failed ({chunk}); nothing was appended")
-            yield from chunk
+                raise StoreError(f"a worker process failed ({chunk}); nothing was appended")
+            yield chunk
+
+    def merged() -> Iterator[Sealed]:
+        answer_streams = [chunks(r) for r in receivers[1:]]
+        for index, sealed in enumerate(chunks(receivers[0])):
+            answers = next(answer_streams[index % checkers], None)
+            if answers is None or len(answers) != len(sealed):
+                raise StoreError("a worker process returned an incomplete result; nothing was appended")
+            for (raw, sig), known in zip(sealed, answers):
+                yield raw, sig, known
 
     try:
-        yield receive()
+        yield merged()
     finally:
-        receiver.close()
-        if child.is_alive():
-            child.terminate()
-        child.join()
+        for receiver in receivers:
+            receiver.close()
+        for child in children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
 
 
 def sqlite_problem(exc: sqlite3.DatabaseError) -> str:

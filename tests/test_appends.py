@@ -46,8 +46,10 @@ def db(genuine_db: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def parallel_small(monkeypatch):
     """Let batches of any length take the worker-process path (it needs two CPUs' worth of
-    jobs, asked for explicitly with ``jobs=2``)."""
+    jobs, asked for explicitly with ``jobs=2``), in chunks of 3 so that a short batch has
+    several, spread over the checking workers."""
     monkeypatch.setattr(store_module, "PARALLEL_MIN_BATCH", 1)
+    monkeypatch.setattr(store_module, "_CHUNK", 3)
 
 
 def _stored(path: Path) -> tuple[list[bytes], list[tuple[int, bytes]]]:
@@ -122,14 +124,16 @@ def _batch_with_policy_change(chain: Chain) -> list:
     return items
 
 
-def test_batch_sealed_on_a_worker_is_the_same_ledger(chain: Chain, db: Path, tmp_path: Path, parallel_small) -> None:
+@pytest.mark.parametrize("jobs", [2, 4])
+def test_batch_sealed_on_a_worker_is_the_same_ledger(chain: Chain, db: Path, tmp_path: Path, jobs: int,
+                                                      parallel_small) -> None:
     other = tmp_path / "other.db"
     shutil.copyfile(db, other)
     items = _batch_with_policy_change(chain)
     with LedgerStore.open(db) as store:
         sequential = store.append_many(items, chain.keys[OPERATOR], jobs=1)
     with LedgerStore.open(other) as store:
-        parallel = store.append_many(items, chain.keys[OPERATOR], jobs=2)
+        parallel = store.append_many(items, chain.keys[OPERATOR], jobs=jobs)
     assert [e.raw for e in parallel] == [e.raw for e in sequential]
     assert [(e.seq, e.leaf_hash, e.statement.digest, e.type) for e in parallel] == \
         [(e.seq, e.leaf_hash, e.statement.digest, e.type) for e in sequential]
