@@ -1,40 +1,61 @@
-"""Parallel verification: Ed25519 checks on worker processes, the state pass unchanged.
+"""Parallel verification: everything that depends only on an entry's bytes runs on worker
+processes; the main process runs the sequential rules, in order, unchanged.
 
-Signature verification is most of the cost of ``ledger verify`` and is a pure function of
-(public key, signature, message). Worker processes compute it ahead of the main process,
-chunk by chunk; the main process runs the ordinary sequential :class:`Verifier` over every
-entry, in order, and when it reaches a signature check it uses the worker's answer for the
-same public key and signature bytes (``Verifier.feed(raw, precomputed)``). Everything
-else (parsing, canonical form, schemas, chain, authority, thresholds, scoring, Merkle tree)
-is judged by the main process exactly as in a sequential run, so the report is identical.
+What an entry's bytes alone decide (``verify.decode_checked``: strict parse and canonical
+form R-7.1, schemas R-7.2, type R-7.3, the decoded entry with its statement digest) and the
+Ed25519 checks (a pure function of public key, signature and message) are computed by
+worker processes, chunk by chunk, ahead of the main process. The main process feeds every
+entry to the ordinary :class:`~ledger.verify.Verifier` with a :class:`Precomputed` hint:
 
-Why a worker's answer is the right one: the worker derives the signed messages from the
-entry's bytes with the same code the verifier uses (``model._split_canonical_entry``
-on the parsed value, which for the bytes of a valid entry is the same value
-``parse_canonical`` returns); it keys each answer by (kind, raw public key, signature),
-and the verifier consults it only for that kind, key and signature on that same entry.
-An entry the worker cannot take apart simply gets no answers, and the verifier computes.
+* ``hint.entry``: when the worker's ``decode_checked`` accepted the bytes, the main
+  process rebuilds the same :class:`~ledger.model.Entry` from them (``orjson.loads`` of
+  bytes proven canonical gives the value ``parse_canonical`` returns; the statement and
+  unsealed bytes are slices at offsets the worker checked against its own entry; the
+  signature bytes and the statement digest are the worker's, computed by the same code
+  from the same bytes). The verifier uses it only for that very ``raw`` object, instead
+  of decoding again. When the worker rejected the bytes there is no ``entry`` and the
+  verifier decodes (and words the violation) itself.
+* the mapping ``(kind, raw public key, signature) -> valid``: the verifier consults it
+  only for that kind ("s" statement, "e" seal), key and signature on that same entry, and
+  the worker derived the message from the same bytes with the same code.
 
-Workers learn public keys from the policies in the ledger itself: before a chunk is sent,
-the main process reads the policies of the genesis and ``policy.update`` entries in it
-(a key id is the SHA-256 of its key, and answers are keyed by the key bytes, so a bogus
-directory entry can only produce an unused answer). Memory stays bounded: at most a few
-chunks are in flight.
+So the report is identical to a sequential run (tested on every tampering case). Workers
+learn public keys from the policies in the ledger itself: before a chunk is sent, the main
+process reads the policies of the genesis and ``policy.update`` entries in it (a key id is
+the SHA-256 of its key, and answers are keyed by the key bytes, so a bogus directory entry
+can only produce an unused answer). Memory stays bounded: at most a few chunks are in flight.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
+import orjson
+
 from .keys import PublicKey
-from .model import STATEMENT_CONTEXT, _split_canonical_entry, b64decode, seal_signing_message
+from .model import Entry, Signature, Statement, b64decode, seal_signing_message
 
 CHUNK = 256
-Results = list[dict[tuple[str, bytes, bytes], bool] | None]
+
+
+class Precomputed(dict):  # type: ignore[type-arg]
+    """Signature answers ``{(kind, raw key, sig): valid}`` plus the entry decoded from the
+    same bytes by a worker (``entry``; None when the worker found a violation)."""
+
+    __slots__ = ("entry",)
+
+    def __init__(self, answers: dict[tuple[str, bytes, bytes], bool], entry: Entry | None) -> None:
+        super().__init__(answers)
+        self.entry = entry
+
+
+# What a worker sends back per entry: None (rejected: the main process decodes and reports),
+# or (answers, statement start, seal member start, seal member length, signature bytes,
+# seal signature bytes, statement digest).
+Result = tuple[dict[tuple[str, bytes, bytes], bool], int, int, int, tuple[bytes, ...], bytes, bytes] | None
 
 _keys: dict[str, PublicKey] = {}
 
@@ -53,33 +74,62 @@ def _public(key_id: str, directory: dict[str, bytes]) -> PublicKey | None:
     return key
 
 
-def _signatures_of(raw: bytes, directory: dict[str, bytes]) -> dict[tuple[str, bytes, bytes], bool] | None:
+def _examine(raw: bytes, directory: dict[str, bytes]) -> Result:
+    """The worker's part for one entry (see the module docstring)."""
+    from .verify import _Reject, decode_checked
+
     try:
-        obj = json.loads(raw)
-        parts = _split_canonical_entry(raw, obj)
-        if parts is None:
-            return None
-        statement_bytes, unsealed = parts
-        out: dict[tuple[str, bytes, bytes], bool] = {}
-        message = STATEMENT_CONTEXT + statement_bytes
-        for item in obj["signatures"]:
-            key = _public(item["key_id"], directory)
+        entry = decode_checked(raw, 0)
+    except _Reject:
+        return None
+    try:
+        statement = entry.statement
+        unsealed = entry.unsealed_bytes()
+        start = len(raw) - 1 - len(statement.raw)
+        cut = len(raw) - len(unsealed)
+        # the seal member sits right after the prev member: '{"prev":' E(prev) ','
+        seal_at = unsealed.index(b',"seq":') if cut > 0 else -1
+        if (start < 0 or raw[start:-1] != statement.raw or seal_at < 0
+                or raw[:seal_at + 1] + raw[seal_at + 1 + cut:] != unsealed):
+            return None  # pragma: no cover - decode_entry slices exactly these
+        answers: dict[tuple[str, bytes, bytes], bool] = {}
+        message = statement.signing_message
+        for signature in entry.signatures:
+            key = _public(signature.key_id, directory)
             if key is not None:
-                sig = b64decode(item["sig"], length=64, what="signature")
-                out[("s", key.raw, sig)] = key.verify(sig, message)
-        seal = obj["seal"]
-        key = _public(seal["key_id"], directory)
+                answers[("s", key.raw, signature.sig)] = key.verify(signature.sig, message)
+        key = _public(entry.seal.key_id, directory)
         if key is not None:
-            sig = b64decode(seal["sig"], length=64, what="seal")
-            out[("e", key.raw, sig)] = key.verify(sig, seal_signing_message(unsealed))
-        return out
-    except Exception:  # anything malformed: no answers, the verifier judges it
+            answers[("e", key.raw, entry.seal.sig)] = key.verify(entry.seal.sig, seal_signing_message(unsealed))
+        return (answers, start, seal_at + 1, cut, tuple(s.sig for s in entry.signatures), entry.seal.sig,
+                statement.digest)
+    except Exception:  # pragma: no cover - anything odd: no hint, the verifier judges it
         return None
 
 
-def _work(task: tuple[list[bytes], dict[str, bytes]]) -> Results:
+def _work(task: tuple[list[bytes], dict[str, bytes]]) -> list[Result]:
     raws, directory = task
-    return [_signatures_of(raw, directory) for raw in raws]
+    return [_examine(raw, directory) for raw in raws]
+
+
+def _hint(raw: bytes, result: Result) -> Precomputed | None:
+    """The main process's part: the Entry rebuilt from ``raw`` and the worker's result."""
+    if result is None:
+        return None
+    answers, start, seal_at, cut, sigs, seal_sig, digest = result
+    obj = orjson.loads(raw)
+    statement = Statement(obj["statement"], raw[start:-1])
+    statement.__dict__["digest"] = digest  # the worker's sha256 of these same bytes
+    entry = Entry(
+        seq=obj["seq"],
+        prev=obj["prev"],
+        statement=statement,
+        signatures=tuple(Signature(item["key_id"], sig) for item, sig in zip(obj["signatures"], sigs)),
+        seal=Signature(obj["seal"]["key_id"], seal_sig),
+        raw=raw,
+        unsealed=raw[:seal_at] + raw[seal_at + cut:],
+    )
+    return Precomputed(answers, entry)
 
 
 _POLICY_MARKERS = (b'"type":"ledger.genesis"', b'"type":"policy.update"')
@@ -89,7 +139,7 @@ def _learn_keys(raw: bytes, directory: dict[str, bytes]) -> None:
     if not any(marker in raw for marker in _POLICY_MARKERS):
         return
     try:
-        keys = json.loads(raw)["statement"]["body"]["policy"]["keys"]
+        keys = orjson.loads(raw)["statement"]["body"]["policy"]["keys"]
         for key_id, item in keys.items():
             directory[key_id] = b64decode(item["public_key"], length=32, what="public key")
     except Exception:
@@ -97,8 +147,9 @@ def _learn_keys(raw: bytes, directory: dict[str, bytes]) -> None:
 
 
 def precomputed_signatures(raws: Iterable[bytes], workers: int) -> Iterator[tuple[bytes, Any]]:
-    """Yield ``(raw, precomputed)`` for every entry, in order, with the signature results
-    computed on ``workers`` processes (at most ``3 * workers`` chunks in flight)."""
+    """Yield ``(raw, hint)`` for every entry, in order (``hint`` for ``Verifier.feed``:
+    a :class:`Precomputed` or None), computed on ``workers`` processes (at most
+    ``3 * workers`` chunks in flight)."""
     directory: dict[str, bytes] = {}
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     with context.Pool(workers) as pool:
@@ -110,19 +161,22 @@ def precomputed_signatures(raws: Iterable[bytes], workers: int) -> Iterator[tupl
                 _learn_keys(raw, directory)
             pending.append((batch, pool.apply_async(_work, ((batch, dict(directory)),))))
 
+        def drain() -> Iterator[tuple[bytes, Any]]:
+            batch, result = pending.popleft()
+            for raw, item in zip(batch, result.get()):
+                yield raw, _hint(raw, item)
+
         for raw in raws:
             chunk.append(raw)
             if len(chunk) >= CHUNK:
                 submit(chunk)
                 chunk = []
                 while len(pending) >= 3 * workers:
-                    batch, result = pending.popleft()
-                    yield from zip(batch, result.get())
+                    yield from drain()
         if chunk:
             submit(chunk)
         while pending:
-            batch, result = pending.popleft()
-            yield from zip(batch, result.get())
+            yield from drain()
 
 
 def default_workers() -> int:
@@ -139,4 +193,4 @@ def feed_parallel(verifier: Any, raws: Iterable[bytes], workers: int,
         each(verifier.feed(raw, precomputed))
 
 
-__all__ = ["precomputed_signatures", "feed_parallel", "default_workers"]
+__all__ = ["Precomputed", "precomputed_signatures", "feed_parallel", "default_workers"]

@@ -353,22 +353,35 @@ def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world,
 
 
 def test_parallel_workers_answer_only_what_they_checked():
-    from ledger.parallel import _signatures_of
+    from ledger.parallel import _examine, _hint
 
     raw = CORPUS[1]
     obj = canonical.parse(raw)
-    assert _signatures_of(raw, {}) == {}  # no keys known: no answers
-    assert _signatures_of(b"{not json", {}) is None
-    directory = {}
-    for line in CORPUS[:1]:
-        body = canonical.parse(line)["statement"]["body"]
-        from ledger.model import b64decode
-
-        directory = {k: b64decode(v["public_key"], length=32, what="k") for k, v in body["policy"]["keys"].items()}
-    answers = _signatures_of(raw, directory)
+    assert _examine(raw, {})[0] == {}  # no keys known: no answers
+    assert _examine(b"{not json", {}) is None  # rejected: the verifier decodes and reports
+    assert _hint(b"{not json", None) is None
+    body = canonical.parse(CORPUS[0])["statement"]["body"]
+    directory = {k: model.b64decode(v["public_key"], length=32, what="k") for k, v in body["policy"]["keys"].items()}
+    result = _examine(raw, directory)
+    answers = result[0]
     assert answers and all(answers.values())
     assert {kind for kind, _, _ in answers} == {"s", "e"}
     assert len(answers) == len(obj["signatures"]) + 1
+
+
+@pytest.mark.parametrize("index", range(len(CORPUS)))
+def test_parallel_hint_rebuilds_the_decoded_entry(index):
+    from ledger.parallel import _examine, _hint
+
+    raw = CORPUS[index]
+    expected = decode_entry(raw, canonical.parse_canonical(raw))
+    hint = _hint(raw, _examine(raw, {}))
+    assert hint is not None and hint.entry is not None
+    rebuilt = hint.entry
+    assert rebuilt == expected  # seq, prev, statement (obj and bytes), signatures, seal, raw
+    assert rebuilt.unsealed_bytes() == expected.unsealed_bytes()
+    assert rebuilt.statement.digest == expected.statement.digest
+    assert list(rebuilt.statement.obj) == list(expected.statement.obj)  # same member order
 
 
 @settings(max_examples=200, deadline=None)
