@@ -56,6 +56,7 @@ class Unsure(Exception):
 
 _MODEL = frozenset({dict, list, str, int, bool, type(None)})
 _SCALARS = frozenset({str, int, bool, type(None)})
+_MEMO = 4096
 # Keywords without assertion meaning in Draft 2020-12 as jsonschema runs it here
 # (no format checker is configured, so "format" is an annotation too).
 _ANNOTATIONS = frozenset({
@@ -290,8 +291,14 @@ class Compiler:
     def _strings(self, schema: dict[str, Any], var: str) -> list[str]:
         lines: list[str] = []
         if "pattern" in schema:
+            # Memo of strings already seen to match at this site (a match is a pure function
+            # of the string): key ids, the ledger id, identifiers and dates recur from entry
+            # to entry. Bounded: short strings only, at most _MEMO strings per site.
             search = self._const(ecma_pattern(schema["pattern"]).search, "P")
-            lines.append(f"if {search}({var}) is None: return False\n")
+            memo = self._const(set(), "M")
+            lines.append(f"if {var} not in {memo}:\n")
+            lines.append(f"    if {search}({var}) is None: return False\n")
+            lines.append(f"    if len({memo}) < {_MEMO} and len({var}) <= 128: {memo}.add({var})\n")
         if "minLength" in schema:
             lines.append(f"if len({var}) < {_count(schema['minLength'])}: return False\n")
         if "maxLength" in schema:
