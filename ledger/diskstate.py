@@ -6,10 +6,10 @@ The pure core keeps two things per entry: the statement digests seen so far (R-7
 implementation by the core; this module (the storage layer) gives them one in SQLite:
 
 * each index is a small *log-structured* store: new keys go to an in-memory buffer; a full
-  buffer is written, sorted, as a *run* of blocks (``BLOCK`` records per row, marshalled);
+  buffer is written, sorted, as a *run* of blocks (``BLOCK`` records per row, pickled);
   runs of the same size tier are merged (:data:`MERGE` at a time), so a key is rewritten
   about log_8(n / buffer) times and the number of runs stays small;
-* a Bloom filter of fixed size (``BLOOM_BITS``) answers "certainly absent" for almost every
+* a Bloom filter of fixed size (``BLOOM_BITS``, 3 probes) answers "certainly absent" for almost every
   new key without touching the database; only keys it may hold are looked up, newest run
   first, one indexed row per run;
 * ``values()`` merges the runs in key order (the replay reads incidents in id order).
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import marshal
+import pickle
 import sqlite3
 import tempfile
 from bisect import bisect_right
@@ -33,11 +33,14 @@ from typing import Any, Callable, Iterator
 
 from .scoring.state import Incident, Version
 
-BLOCK = 256  # records per stored row
+BLOCK = 256  # records per stored row (a pickled list of (key, value))
+PICKLE = 5
 BUFFER = 32_768  # records kept in memory before a run is written
 MERGE = 8  # runs of one size tier merged together
 BLOOM_BITS = 1 << 25  # 4 MiB per index
-BLOOM_HASHES = 5
+
+#: What the stored records look like: a state file written with another layout is not used.
+LAYOUT = (f"blocks/pickle-{PICKLE}/incident:" + ",".join(Version._fields)).encode()
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks(store TEXT, run INTEGER, first, data BLOB, PRIMARY KEY(store, run, first)) WITHOUT ROWID;
@@ -47,30 +50,34 @@ CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
 
 
 class Bloom:
-    """A Bloom filter over 128 uniformly random bits per key (BLOOM_HASHES slices of them)."""
+    """A Bloom filter over uniformly random bits: 3 slices of ``width`` bits of the hash."""
 
     __slots__ = ("bits", "mask", "width")
 
     def __init__(self, bits: bytearray) -> None:
         self.bits = bits
-        self.mask = len(self.bits) * 8 - 1
+        self.mask = len(bits) * 8 - 1  # a power of two minus one
         self.width = self.mask.bit_length()
 
     def add(self, h: int) -> None:
         bits, mask, width = self.bits, self.mask, self.width
-        for _ in range(BLOOM_HASHES):
-            i = h & mask
-            bits[i >> 3] |= 1 << (i & 7)
-            h >>= width
+        i = h & mask
+        bits[i >> 3] |= 1 << (i & 7)
+        i = (h >> width) & mask
+        bits[i >> 3] |= 1 << (i & 7)
+        i = (h >> (2 * width)) & mask
+        bits[i >> 3] |= 1 << (i & 7)
 
     def __contains__(self, h: int) -> bool:
         bits, mask, width = self.bits, self.mask, self.width
-        for _ in range(BLOOM_HASHES):
-            i = h & mask
-            if not bits[i >> 3] & (1 << (i & 7)):
-                return False
-            h >>= width
-        return True
+        i = h & mask
+        if not bits[i >> 3] & (1 << (i & 7)):
+            return False
+        i = (h >> width) & mask
+        if not bits[i >> 3] & (1 << (i & 7)):
+            return False
+        i = (h >> (2 * width)) & mask
+        return bool(bits[i >> 3] & (1 << (i & 7)))
 
 
 def _tier(count: int) -> int:
@@ -90,7 +97,7 @@ def _hash_text(key: str) -> int:
 
 
 class RunStore:
-    """key -> value (marshal-able), newest value wins; see the module docstring."""
+    """key -> value (picklable), newest value wins; see the module docstring."""
 
     def __init__(self, db: sqlite3.Connection, name: str, hash_: Callable[[Any], int], *,
                  buffer: int = BUFFER, block: int = BLOCK, bloom_bits: int = BLOOM_BITS) -> None:
@@ -115,6 +122,9 @@ class RunStore:
         value = self.buffer.get(key)
         if value is not None:
             return value
+        absent = self._absent
+        if absent is not None and absent[0] == key:  # asked again before any put
+            return None
         h = self.hash(key)
         if h not in self.bloom:
             self._absent = (key, h)
@@ -132,7 +142,7 @@ class RunStore:
                     (self.name, run, key)).fetchone()
                 if row is None:
                     continue
-                records = marshal.loads(row[1])
+                records = pickle.loads(row[1])
                 self._block = (run, row[0], records)
             i = bisect_right(records, key, key=lambda r: r[0]) - 1
             if i >= 0 and records[i][0] == key:
@@ -154,7 +164,7 @@ class RunStore:
         # rank: newer runs sort first among equal keys (heapq.merge is ordered by the tuple).
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
         for (data,) in cursor:
-            for key, value in marshal.loads(data):
+            for key, value in pickle.loads(data):
                 yield key, rank, value
 
     # -- writing --------------------------------------------------------------------
@@ -184,7 +194,7 @@ class RunStore:
     def flush(self) -> None:
         if not self.buffer:
             return
-        records = sorted(self.buffer.items(), key=lambda r: r[0])
+        records = sorted(self.buffer.items())  # keys are distinct: values never compared
         self.buffer = {}
         self._block = None
         self._write_run(records, len(records))
@@ -198,13 +208,13 @@ class RunStore:
         for record in records:
             block.append(record)
             if len(block) == self.block_size:
-                rows.append((name, run, block[0][0], marshal.dumps(block)))
+                rows.append((name, run, block[0][0], pickle.dumps(block, PICKLE)))
                 block = []
                 if len(rows) >= 256:
                     self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
                     rows = []
         if block:
-            rows.append((name, run, block[0][0], marshal.dumps(block)))
+            rows.append((name, run, block[0][0], pickle.dumps(block, PICKLE)))
         self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
         self.db.execute("INSERT INTO runs VALUES(?,?,?)", (name, run, count))
         self.runs.append((run, count))
@@ -252,13 +262,13 @@ class RunStore:
                 count += 1
                 block.append(record)
                 if len(block) == self.block_size:
-                    rows.append((self.name, run, block[0][0], marshal.dumps(block)))
+                    rows.append((self.name, run, block[0][0], pickle.dumps(block, PICKLE)))
                     block = []
                     if len(rows) >= 256:
                         self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
                         rows = []
             if block:
-                rows.append((self.name, run, block[0][0], marshal.dumps(block)))
+                rows.append((self.name, run, block[0][0], pickle.dumps(block, PICKLE)))
             self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
             self._drop(tail)
             self.db.execute("INSERT INTO runs VALUES(?,?,?)", (self.name, run, count))
@@ -300,12 +310,12 @@ class DiskStatements:
 
 
 def _encode(incident: Incident) -> tuple[Any, ...]:
-    return incident.retracted, tuple(tuple(v) for v in incident.versions)
+    return incident.retracted, incident.versions
 
 
 def _decode(incident_id: str, value: tuple[Any, ...]) -> Incident:
     retracted, versions = value
-    return Incident(incident_id, [Version._make(v) for v in versions], None if retracted is None else tuple(retracted))
+    return Incident(incident_id, list(versions), retracted)
 
 
 class DiskIncidents:

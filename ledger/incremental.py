@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .audit import AuditReport
-from .diskstate import DiskState, attach, disk_verifier
+from .diskstate import LAYOUT, DiskState, attach, disk_verifier
 from .keys import PublicKey
 from .scoring.process import scoring_process
 from .scoring.state import MemoryIncidents
@@ -74,6 +74,7 @@ def _small_state(verifier: Verifier) -> bytes:
 def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes) -> None:
     """Record the verifier's state for ``prefix_digest`` in ``disk`` and commit."""
     disk.set_meta("magic", MAGIC)
+    disk.set_meta("layout", LAYOUT)
     disk.set_meta("size", str(verifier.size).encode())
     disk.set_meta("prefix", prefix_digest)
     disk.set_meta("verifier", _small_state(verifier))
@@ -85,7 +86,7 @@ def load(path: Path) -> tuple[int, bytes, Verifier, DiskState] | None:
     disk = None
     try:
         disk = DiskState(str(path))
-        if disk.get_meta("magic") != MAGIC:
+        if disk.get_meta("magic") != MAGIC or disk.get_meta("layout") != LAYOUT:
             raise ValueError("not a state file")
         size = int((disk.get_meta("size") or b"").decode())
         digest = disk.get_meta("prefix")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from binascii import hexlify
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
@@ -206,6 +207,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
     excluded: Any = spool() if spool is not None else []
     exclusions = 0
     counted_incidents = 0
+    texts: dict[tuple[int, int], bytes] = {}  # (total, share) -> the item's first members
 
     # Incidents come in ascending id order, so that every list of the document is built in
     # its final order: each organization's incidents (one counted version per incident) and
@@ -226,9 +228,10 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
             version = versions[index]
             seq = version.seq
             inside = start <= version.first and version.last <= end
-            for old in versions[:index]:
-                if inside or (start <= old.first and old.last <= end):
-                    found.append((old.seq, SUPERSEDED, ""))
+            if index:
+                for old in versions[:index]:
+                    if inside or (start <= old.first and old.last <= end):
+                        found.append((old.seq, SUPERSEDED, ""))
             counted: list[tuple[str, int]] = []
             if not inside:
                 if first_seq > open_seq:  # recorded during the round, dated outside it
@@ -263,7 +266,10 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
                 kind = version.kind
                 parts = [(v[0], weight[(kind, v[0])] * v[count_index]) for v in version.victims]
                 base = sum(p for _, p in parts)
-                statement = version.digest.hex()
+                if spool is None:
+                    statement = version.digest.hex()
+                else:
+                    tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (_json_text(incident_id), seq, hexlify(version.digest))
                 for org, multiplier in counted:
                     total = base * multiplier
                     by_share = raw_by_org[org]
@@ -275,10 +281,11 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
                     if spool is None:
                         contributions[org].append((incident_id, seq, statement, share, total))
                     else:
-                        shown, text = _ratio_texts(total, denominator * share, places)
-                        contributions[org].append(
-                            b'{"contribution":"%s","exact":"%s","incident":%s,"seq":%d,"statement":"%s"}'
-                            % (shown.encode(), text.encode(), _json_text(incident_id), seq, statement.encode()))
+                        head = texts.get((total, share))
+                        if head is None:  # the same contribution recurs: its texts are computed once
+                            shown, text = _ratio_texts(total, denominator * share, places)
+                            head = texts[(total, share)] = b'{"contribution":"%s","exact":"%s",' % (shown.encode(), text.encode())
+                        contributions[org].append(head + tail)
         if found:
             if len(found) > 1:
                 found.sort()

@@ -51,6 +51,8 @@ class Version(NamedTuple):
     attributions: tuple[tuple[str, str, str], ...]
 
 
+_new_tuple = tuple.__new__
+
 #: Index of a victim count in a ``Version.victims`` item, by the rules' ``count``.
 COUNT_INDEX = {"low": 1, "best": 2, "high": 3}
 _AFTER_ANY_DATE = "9999-12-32"  # sorts after every date: an interval that overflows year 9999
@@ -74,14 +76,15 @@ def version_of(seq: int, body: dict[str, Any], digest: bytes) -> Version:
     """The :class:`Version` of an incident body (10.3) recorded at ``seq``."""
     intern = sys.intern
     precision = intern(body["date_precision"])
-    first, last = date_interval(body["date"], precision)
+    day = body["date"]
+    first, last = (day, day) if precision == "day" else date_interval(day, precision)
     sources = body["sources"]
-    return Version(
-        seq, digest, body["date"], precision, first, last, intern(body["kind"]),
+    return _new_tuple(Version, (  # Version(...) without its Python-level __new__: faster, same tuple
+        seq, digest, day, precision, first, last, intern(body["kind"]),
         len(sources), len({s["publisher"] for s in sources}),
-        tuple((intern(v["role"]), v["low"], v["best"], v["high"]) for v in body["victims"]),
-        tuple((intern(a["org"]), intern(a["basis"]), intern(a["confidence"])) for a in body["attributions"]),
-    )
+        tuple([(intern(v["role"]), v["low"], v["best"], v["high"]) for v in body["victims"]]),
+        tuple([(intern(a["org"]), intern(a["basis"]), intern(a["confidence"])) for a in body["attributions"]]),
+    ))
 
 
 class Incident:
