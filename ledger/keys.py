@@ -131,6 +131,12 @@ class PublicKey:
     def verify(self, signature: bytes, message: bytes) -> bool:
         """True iff ``signature`` is a valid Ed25519 signature of ``message``. Never raises
         for a bad signature (wrong type or length included)."""
+        if type(signature) is bytes and type(message) is bytes and len(signature) == SIGNATURE_BYTES:
+            try:  # the common case, without the conversions below
+                self._key.verify(signature, message)
+            except InvalidSignature:
+                return False
+            return True
         if isinstance(signature, (bytearray, memoryview)):
             signature = bytes(signature)
         if type(signature) is not bytes or len(signature) != SIGNATURE_BYTES:

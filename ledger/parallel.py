@@ -132,11 +132,13 @@ def _hint(raw: bytes, result: Result) -> Precomputed | None:
     return Precomputed(answers, entry)
 
 
-_POLICY_MARKERS = (b'"type":"ledger.genesis"', b'"type":"policy.update"')
+# A policy object's first member in canonical form ("keys" < "roles" < "version" <
+# "witnesses"); one scan per entry. Missing a key only costs the main process a check.
+_POLICY_MARKER = b'"policy":{"keys":'
 
 
 def _learn_keys(raw: bytes, directory: dict[str, bytes]) -> None:
-    if not any(marker in raw for marker in _POLICY_MARKERS):
+    if _POLICY_MARKER not in raw:
         return
     try:
         keys = orjson.loads(raw)["statement"]["body"]["policy"]["keys"]

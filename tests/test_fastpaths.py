@@ -369,6 +369,15 @@ def test_parallel_workers_answer_only_what_they_checked():
     assert len(answers) == len(obj["signatures"]) + 1
 
 
+def test_parallel_workers_learn_the_keys_and_decode_every_genuine_entry():
+    from ledger.parallel import precomputed_signatures
+
+    raws = list(standard_chain("fastpaths").raws)
+    hints = [hint for _, hint in precomputed_signatures(raws, 2)]
+    assert all(hint is not None and hint.entry is not None for hint in hints)
+    assert all(hint and all(hint.values()) for hint in hints)  # every signature answered, valid
+
+
 @pytest.mark.parametrize("index", range(len(CORPUS)))
 def test_parallel_hint_rebuilds_the_decoded_entry(index):
     from ledger.parallel import _examine, _hint
