@@ -11,8 +11,8 @@ Measures, on an existing bundle (``bench/run.py --keep`` or ``bench/generate.py`
 * ``replay``: round 1 replayed from the state after the bundle, in memory (the whole
   document, as ``ledger replay``) and from the disk state (digest only, as verification);
 * ``synthetic``: a scoring state of N incidents (the bundle's incident bodies under new
-  ids) on disk, then round 1 replayed (digest only, and the whole document): time and
-  peak RSS in a child process;
+  ids) and a statement index of N digests, on disk, then round 1 replayed (digest only, and
+  the whole document): time and peak RSS in a child process;
 * ``incremental``: ``verify --state`` over the bundle minus its last ``--new + 2`` entries,
   then resumed with ``--new`` more entries (the bundle's entries, truncated copies).
 
@@ -146,15 +146,24 @@ round_ = state.rounds[1]
 # Incidents recorded between the round's open and close, under new ids (same bodies).
 round_.close_seq, round_.decide_seq = round_.open_seq + n + 1, round_.open_seq + n + 2
 state.size = round_.decide_seq
+import hashlib
+statements = disk.statements  # the verifier's other per-entry index, filled as verification would
 t = time.perf_counter()
 for i in range(n):
     body = dict(bodies[i % len(bodies)], incident_id=f"syn-{i:07d}")
-    state.apply(round_.open_seq + 1 + i, "incident.record", body, "%064x" % i)
+    digest = hashlib.sha256(b"%d" % i).digest()
+    key = digest[:16]
+    if statements.get(key) is None:
+        statements.setdefault(key, i)
+    state.apply(round_.open_seq + 1 + i, "incident.record", body, digest.hex())
 build = time.perf_counter() - t
 disk.incidents.store.flush()
 rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-t = time.perf_counter(); doc = replay(state, 1, digest_only=(mode == "digest_only")); seconds = time.perf_counter() - t
+c, t = time.process_time(), time.perf_counter()
+doc = replay(state, 1, digest_only=(mode == "digest_only"))
+seconds, cpu = time.perf_counter() - t, time.process_time() - c
 print(json.dumps({"incidents": n, "mode": mode, "build_seconds": round(build, 1), "replay_seconds": round(seconds, 2),
+                  "replay_cpu_seconds": round(cpu, 2),
                   "rss_before_replay_mb": round(rss_before, 1), "digest": doc.digest,
                   "counted": doc.document["counts"]["incidents_counted"]}))
 """
@@ -187,14 +196,25 @@ def main() -> int:
         for mode in ("digest_only", "document"):
             print(json.dumps({"synthetic": child(SYNTHETIC, bundle, str(args.synthetic), mode)}), flush=True)
     if "incremental" not in args.skip:
-        lines = args.bundle.read_bytes().splitlines(keepends=True)
-        keep = len(lines) - args.new - 2  # stop before the round's close and decision
+        # (The bundle is copied line by line, never held here: a child forked from a big
+        # parent would report the parent's pages in its peak RSS.)
+        with open(args.bundle, "rb") as handle:
+            total = sum(1 for _ in handle)
+        keep = total - args.new - 2  # stop before the round's close and decision
+
+        def part_of(n: int, path: Path) -> None:
+            with open(args.bundle, "rb") as src, open(path, "wb") as out:
+                for i, line in enumerate(src):
+                    if i >= n:
+                        break
+                    out.write(line)
+
         with tempfile.TemporaryDirectory() as work:
             state, part = Path(work) / "state", Path(work) / "part.jsonl"
-            part.write_bytes(b"".join(lines[:keep - args.new]))
+            part_of(keep - args.new, part)
             first = child(INCREMENTAL, str(part), str(state))
             size = state.stat().st_size / 2**20
-            part.write_bytes(b"".join(lines[:keep]))
+            part_of(keep, part)
             second = child(INCREMENTAL, str(part), str(state))
             print(json.dumps({"incremental": {"first": first, "state_mb": round(size, 1), "resume": second}}), flush=True)
     return 0

@@ -150,15 +150,45 @@ class RunStore:
         return None
 
     def items(self) -> Iterator[tuple[Any, Any]]:
-        """Every (key, value) in ascending key order, the newest value of each key."""
+        """Every (key, value) in ascending key order, the newest value of each key.
+
+        Runs whose key ranges overlap are merged; runs that follow one another (ids given
+        in increasing order, the usual case) are read one after the other."""
         self.flush()
-        streams = [self._run_items(run, -position) for position, (run, _) in enumerate(self.runs)]
-        last: Any = None
-        first = True
-        for key, _, value in heapq.merge(*streams):
-            if first or key != last:
-                yield key, value
-                last, first = key, False
+        ranges = []
+        for position, (run, _) in enumerate(self.runs):
+            low = self.db.execute("SELECT first FROM blocks WHERE store=? AND run=? ORDER BY first LIMIT 1",
+                                  (self.name, run)).fetchone()
+            last = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first DESC LIMIT 1",
+                                   (self.name, run)).fetchone()
+            if low is not None and last is not None:
+                ranges.append((low[0], pickle.loads(last[0])[-1][0], position, run))
+        ranges.sort()
+        clusters: list[list[tuple[Any, Any, int, int]]] = []
+        high: Any = None
+        for item in ranges:
+            if clusters and item[0] <= high:
+                clusters[-1].append(item)
+                high = max(high, item[1])
+            else:
+                clusters.append([item])
+                high = item[1]
+        for cluster in clusters:
+            if len(cluster) == 1:
+                yield from self._run_records(cluster[0][3])
+                continue
+            streams = [self._run_items(run, -position) for _, _, position, run in cluster]
+            last: Any = None
+            first = True
+            for key, _, value in heapq.merge(*streams):
+                if first or key != last:
+                    yield key, value
+                    last, first = key, False
+
+    def _run_records(self, run: int) -> Iterator[tuple[Any, Any]]:
+        cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
+        for (data,) in cursor:
+            yield from pickle.loads(data)
 
     def _run_items(self, run: int, rank: int) -> Iterator[tuple[Any, int, Any]]:
         # rank: newer runs sort first among equal keys (heapq.merge is ordered by the tuple).

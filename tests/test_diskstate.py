@@ -149,3 +149,22 @@ def test_an_interval_past_year_9999_lies_in_no_window():
     version = version_of(7, body, b"\0" * 32)
     assert version.first == "9999-12-30" and version.last > "9999-12-31"
     assert not (version.first >= "2026-01-01" and version.last <= "9999-12-31")
+
+
+def test_runs_of_increasing_keys_are_read_in_order_and_updates_win():
+    # Ids recorded in increasing order give runs with disjoint key ranges (read one after
+    # the other); an update of an old key makes ranges overlap (merged, newest wins).
+    db = sqlite3.connect("", isolation_level=None)
+    db.executescript(SCHEMA)
+    store = RunStore(db, "t", _hash_text, buffer=5, block=2, bloom_bits=256)
+    model = {}
+    for i in range(60):
+        key = f"id-{i:04d}"
+        store.put(key, (i,))
+        model[key] = (i,)
+        if i % 17 == 16:
+            old = f"id-{i // 2:04d}"
+            store.put(old, (i, "updated"))
+            model[old] = (i, "updated")
+    assert list(store.items()) == sorted(model.items())
+    assert all(store.get(k) == v for k, v in model.items())
