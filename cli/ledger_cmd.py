@@ -66,7 +66,9 @@ def init(path: Path, genesis_file: Path, operator_key: Path, passphrase_file, pa
 @passphrase_options
 @click.option("--json", "as_json", is_flag=True, help="Print the appended entries' numbers and hashes as JSON.")
 @click.option("--receipt-dir", type=click.Path(file_okay=False, path_type=Path), help="Write each entry's receipt (C2SP tlog-proof) to DIR/<seq>.tlog-proof.")
-def append(path: Path, statement_files, operator_key: Path, passphrase_file, passphrase_env, as_json: bool, receipt_dir: Path | None) -> None:
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A verifier state file of yours (SPEC.md 9): resume from it instead of verifying the whole stored ledger first, and keep it up to date.")
+def append(path: Path, statement_files, operator_key: Path, passphrase_file, passphrase_env, as_json: bool, receipt_dir: Path | None,
+           state_file: Path | None) -> None:
     """Verify, seal and append signed statement files to the ledger, all or none.
 
     Each statement is checked with the same rules `ledger verify` applies; if any fails,
@@ -76,10 +78,11 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
     Example:
       ledger append ledger.db incident-0042.json --operator-key keys/operator.key
       ledger append ledger.db incident-0043.json --operator-key keys/operator.key --receipt-dir receipts/
+      ledger append ledger.db incident-0044.json --operator-key keys/operator.key --state ~/.cache/ledger.state
     """
     documents = [read_statement_file(p) for p in statement_files]
     key = load_key(operator_key, passphrase_file, passphrase_env)
-    with LedgerStore.open(path) as store:
+    with LedgerStore.open(path, state=state_file) as store:
         with progress("loading ledger", store.size) as bar:
             store.verifier(progress=bar)
         entries = store.append_many([(d.statement, d.signature_list()) for d in documents], key)

@@ -38,8 +38,10 @@ def _colour(text: str, fg: str) -> str:
 @click.option("--at", metavar="TIME", help="Claimed time of the statements, RFC 3339 UTC. Default: now.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result (problems as a list).")
 @passphrase_options
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A verifier state file of yours (SPEC.md 9): resume from it instead of verifying the whole stored ledger first, and keep it up to date.")
 def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_key: Path, operator_key: Path | None,
-               dry_run: bool, at: str | None, as_json: bool, passphrase_file, passphrase_env) -> None:
+               dry_run: bool, at: str | None, as_json: bool, passphrase_file, passphrase_env,
+               state_file: Path | None) -> None:
     """Import incidents from a CSV file (ACLED/GTD style) as ONE signed batch: all rows or none.
 
     Every row is checked first (columns, values, organizations, and the same rules as
@@ -71,7 +73,7 @@ def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_k
     recorder = load_key(recorder_key, passphrase_file, passphrase_env)
     operator = load_key(operator_key, passphrase_file, passphrase_env) if operator_key else SigningKey.from_raw_seed(hashlib.sha256(b"dry-run").digest())
     started = time.monotonic()
-    with LedgerStore.open(path, readonly=dry_run) as store:
+    with LedgerStore.open(path, readonly=dry_run, state=None if dry_run else state_file) as store:
         with progress("loading ledger", store.size) as bar:
             verifier = store.verifier(progress=bar)  # the store's own state: verified once
         process = scoring_process(verifier)

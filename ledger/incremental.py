@@ -178,3 +178,85 @@ def _close(entries: Iterator[bytes]) -> None:
 
 
 __all__ = ["save", "load", "verify_incremental", "IncrementalReport", "MAGIC"]
+
+
+class StateCache:
+    """The state file of a store's verifier (``ledger append --state``, SPEC.md 9).
+
+    :meth:`open` resumes from the file when it describes exactly the first entries that
+    ``entries(0, n)`` yields (the same prefix check as :func:`verify_incremental`), else
+    starts a new, empty state; :meth:`fed` follows every entry the verifier takes in;
+    :meth:`save` records the state when no entry broke a rule. The file is locked for the
+    cache's lifetime: a second process with the same file gets None from :meth:`open`
+    and verifies in memory instead (slower, never wrong).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.disk: DiskState | None = None
+        self.prefix = hashlib.sha256()
+        self.fresh: Path | None = None
+        self._lock: int | None = None
+
+    def open(self, entries: Any) -> Verifier | None:
+        import fcntl
+
+        if self._lock is None:
+            fd = os.open(self.path.with_name(self.path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                return None
+            self._lock = fd
+        self.drop()
+        loaded = load(self.path) if self.path.exists() else None
+        self.prefix = hashlib.sha256()
+        if loaded is not None:
+            size, digest, verifier, disk = loaded
+            seen = 0
+            for raw in entries(0, size):
+                self.fed(raw)
+                seen += 1
+            if seen == size and self.prefix.digest() == digest:
+                self.disk = disk
+                return verifier
+            disk.close()
+            self.prefix = hashlib.sha256()
+        self.fresh = self.path.with_name(self.path.name + ".tmp")
+        for leftover in (self.fresh, self.fresh.with_name(self.fresh.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        os.close(os.open(self.fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.disk = DiskState(str(self.fresh))
+        return disk_verifier(self.disk)
+
+    def fed(self, raw: bytes) -> None:
+        self.prefix.update(raw)
+        self.prefix.update(b"\n")
+
+    def save(self, verifier: Verifier) -> None:
+        """Record ``verifier`` (which must be the one :meth:`open` returned, fed since) if
+        every entry passed; the verifier is detached from the file afterwards."""
+        if self.disk is None or verifier.violations_seen or verifier.head is None:
+            return
+        save(self.disk, verifier, self.prefix.digest())
+        self.disk.close()
+        self.disk = None
+        if self.fresh is not None:
+            os.replace(self.fresh, self.path)
+            self.fresh = None
+
+    def drop(self) -> None:
+        """Forget what was not saved (after a rolled-back append)."""
+        if self.disk is not None:
+            self.disk.close()
+            self.disk = None
+        if self.fresh is not None:
+            self.fresh.unlink(missing_ok=True)
+            self.fresh = None
+
+    def close(self) -> None:
+        self.drop()
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None

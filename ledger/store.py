@@ -98,6 +98,10 @@ class LedgerStore:
         self._unsigned = False  # entries appended by this store that no checkpoint covers yet
         self._operator: SigningKey | None = None  # the key that sealed them (signs at close)
         self._signers: dict[tuple[str, bytes], Any] = {}
+        # A state file of the verifier (``open(..., state=PATH)``, SPEC.md 9): resumed on the
+        # first append instead of verifying the whole stored ledger, saved at close.
+        self._state: Any = None
+        self.resumed_from = 0  # entries the verifier took from the state file instead of verifying
 
     # -- opening ------------------------------------------------------------------------
 
@@ -129,7 +133,9 @@ class LedgerStore:
 
     @classmethod
     def open(cls, path: str | os.PathLike[str], *, readonly: bool = False,
-             checkpoint_interval: float = 0.0) -> "LedgerStore":
+             checkpoint_interval: float = 0.0, state: str | os.PathLike[str] | None = None) -> "LedgerStore":
+        """Open a ledger. ``state``: a verifier state file of one's own (SPEC.md 9) that
+        spares appends from verifying the whole stored ledger first; kept up to date."""
         path = Path(path)
         if not path.is_file():
             raise InputError(f"{path}: no such ledger file")
@@ -147,6 +153,10 @@ class LedgerStore:
         if not readonly:  # a ledger from before the tree tables, or with the tree behind: catch up
             store.tree.catch_up(store.size, store.iter_raw, store._stored_leaf_hash)
             ensure_views(store.conn)  # readable views for SQLite tools (ledger/views.py), never verified
+            if state is not None:
+                from .incremental import StateCache
+
+                store._state = StateCache(Path(state))
         return store
 
     def _stored_leaf_hash(self, seq: int) -> bytes | None:
@@ -158,14 +168,23 @@ class LedgerStore:
         try:
             if self._unsigned:
                 self.checkpoint()
+            if self._state is not None and self._verifier is not None:
+                self._state.save(self._verifier)
         finally:
+            self._close_state()
             self.conn.close()
+
+    def _close_state(self) -> None:
+        if self._state is not None:
+            self._state.close()
+            self._state = None
 
     def __enter__(self) -> "LedgerStore":
         return self
 
     def __exit__(self, exc_type: object, *exc: object) -> None:
         if exc_type is not None:
+            self._close_state()
             self.conn.close()  # leaving on an error: no new signature, keep the original error
         else:
             self.close()
@@ -214,14 +233,20 @@ class LedgerStore:
         Fails closed: a ledger whose stored entries do not verify accepts no appends.
         """
         if self._verifier is None:
-            self._verifier = new_verifier()
+            resumed = self._state.open(self.iter_raw) if self._state is not None else None
+            if resumed is None and self._state is not None:
+                self._state = None  # locked by another process: verify in memory
+            self._verifier = resumed or new_verifier()
+            self.resumed_from = resumed.size if resumed is not None else 0
         verifier = self._verifier
         for raw in self.iter_raw(verifier.size):
             violations = verifier.feed(raw)
+            if self._state is not None:
+                self._state.fed(raw)
             if progress is not None:
                 progress(1)
             if violations:
-                self._verifier = None
+                self._forget_verifier()
                 raise StoreError(f"stored ledger fails verification, refusing to append: {violations[0]}")
         return verifier
 
@@ -269,9 +294,12 @@ class LedgerStore:
                     raise StoreError(f"rejected: {refused} of {len(items)} statements break a rule; nothing was appended")
                 signed = self._insert(appended, operator)
             except BaseException:
-                self._verifier = None  # the in-memory state ran ahead of the database
+                self._forget_verifier()  # the verifier's state ran ahead of the database
                 raise
         # committed: the entries are durable
+        if self._state is not None:
+            for entry in appended:
+                self._state.fed(entry.raw)
         self._operator = operator
         if signed is None:
             self._unsigned = True
@@ -343,7 +371,7 @@ class LedgerStore:
             yield
         except sqlite3.DatabaseError as exc:  # disk full, I/O error, corruption met while writing
             self._rollback()
-            self._verifier = None
+            self._forget_verifier()
             raise StoreError(f"{self.path}: the write failed, nothing was appended: {sqlite_problem(exc)}") from None
         except BaseException:
             self._rollback()
@@ -352,8 +380,13 @@ class LedgerStore:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
             self._rollback()
-            self._verifier = None
+            self._forget_verifier()
             raise StoreError(f"{self.path}: commit failed, nothing was appended: {sqlite_problem(exc)}") from None
+
+    def _forget_verifier(self) -> None:
+        self._verifier = None
+        if self._state is not None:
+            self._state.drop()
 
     def _rollback(self) -> None:
         self.tree.forget()  # the in-memory frontier may hold leaves that were not committed

@@ -164,3 +164,87 @@ def test_new_entries_with_violations_leave_the_state_as_it_was(tmp_path):
     report = verify_incremental(bundle, state)  # still resumes from the last clean run
     assert report.ok and report.resumed_from == cut
     _same(report, verify_path(bundle))
+
+
+# -- appends that resume from a state file (LedgerStore.open(..., state=), ledger append --state)
+
+def _state_size(state: Path) -> int:
+    loaded = load(state)
+    assert loaded is not None
+    loaded[3].close()
+    return loaded[0]
+
+
+def _append_org(chain, db: Path, name: str, state: Path | None) -> int:
+    """Append one organization through a store opened with ``state``; its resumed_from."""
+    with LedgerStore.open(db, state=state) as store:
+        statement = chain.org(name)
+        store.append(statement, chain.sign(statement, ["recorder-1"]), chain.keys[OPERATOR])
+        return store.resumed_from
+
+
+def test_appends_resume_from_the_state_and_keep_it_current(chain, db, tmp_path):
+    state = tmp_path / "append.state"
+    size = verify_path(db).size
+    assert _append_org(chain, db, "s-1", state) == 0  # no state yet: verified in full, then saved
+    assert _state_size(state) == size + 1
+    assert _append_org(chain, db, "s-2", state) == size + 1  # resumed: the prefix was not verified again
+    assert _state_size(state) == size + 2
+    report = verify_incremental(db, state)  # the same file serves `ledger verify --state`
+    assert report.ok and report.resumed_from == size + 2 and report.new_entries == 0
+    _same(report, verify_path(db))
+
+
+def test_a_state_behind_the_ledger_is_caught_up(chain, db, tmp_path):
+    state = tmp_path / "append.state"
+    _append_org(chain, db, "b-1", state)
+    _append_orgs(chain, db, ["b-2", "b-3"])  # appended without the state: it is now behind
+    assert _append_org(chain, db, "b-4", state) == verify_path(db).size - 3
+    assert _state_size(state) == verify_path(db).size
+
+
+def test_a_state_for_a_rewritten_ledger_is_not_trusted_and_the_append_is_refused(chain, db, tmp_path):
+    state = tmp_path / "append.state"
+    _append_org(chain, db, "r-1", state)
+    import sqlite3
+    conn = sqlite3.connect(db)
+    raw = conn.execute("SELECT raw FROM entries WHERE seq = 1").fetchone()[0]
+    conn.execute("UPDATE entries SET raw = ? WHERE seq = 1", (bytes(raw).replace(b'"name":"', b'"name":"X', 1),))
+    conn.commit()
+    conn.close()
+    with pytest.raises(Exception, match="stored ledger fails verification"):
+        _append_org(chain, db, "r-2", state)
+    assert _state_size(state) == verify_path(db).size  # the state still describes the prefix as it was
+    assert not verify_path(db).ok
+
+
+def test_a_refused_append_leaves_the_state_as_it_was(chain, db, tmp_path):
+    state = tmp_path / "append.state"
+    _append_org(chain, db, "f-1", state)
+    before = state.read_bytes()
+    with LedgerStore.open(db, state=state) as store:
+        statement = chain.org("f-2")
+        with pytest.raises(Exception, match="rejected"):
+            store.append(statement, chain.sign(statement, ["outsider"]), chain.keys[OPERATOR])
+        good = chain.org("f-3")
+        store.append(good, chain.sign(good, ["recorder-1"]), chain.keys[OPERATOR])
+    assert state.read_bytes() != before
+    assert _state_size(state) == verify_path(db).size
+    assert verify_incremental(db, state).ok
+
+
+def test_cli_append_with_state(chain, db, tmp_path):
+    from ledger.keyfiles import write_private_key_file
+    from ledger.statement_file import StatementFile
+
+    state = tmp_path / "cli.state"
+    key = tmp_path / "operator.key"
+    write_private_key_file(key, chain.keys[OPERATOR], None)
+    for name in ("c-1", "c-2"):
+        document = StatementFile(chain.org(name))
+        document.sign(chain.keys["recorder-1"])
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(document.to_bytes())
+        result = run_ledger("append", db, path, "--operator-key", key, "--state", state)
+        assert result.returncode == 0, result.stderr
+    assert _state_size(state) == verify_path(db).size
