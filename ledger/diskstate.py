@@ -96,6 +96,17 @@ def _hash_text(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=16).digest(), "little")
 
 
+def _newest(streams: list[Iterator[tuple[Any, int, Any]]]) -> Iterator[tuple[Any, Any]]:
+    """Merge sorted (key, -position, value) streams; for a key in several, the newest value
+    (the smallest -position comes first in the merge)."""
+    last: Any = None
+    first = True
+    for key, _, value in heapq.merge(*streams):
+        if first or key != last:
+            yield key, value
+            last, first = key, False
+
+
 class RunStore:
     """key -> value (picklable), newest value wins; see the module docstring."""
 
@@ -177,13 +188,7 @@ class RunStore:
             if len(cluster) == 1:
                 yield from self._run_records(cluster[0][3])
                 continue
-            streams = [self._run_items(run, -position) for _, _, position, run in cluster]
-            last: Any = None
-            first = True
-            for key, _, value in heapq.merge(*streams):
-                if first or key != last:
-                    yield key, value
-                    last, first = key, False
+            yield from _newest([self._run_items(run, -position) for _, _, position, run in cluster])
 
     def _run_records(self, run: int) -> Iterator[tuple[Any, Any]]:
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
@@ -272,18 +277,9 @@ class RunStore:
         self._block = None
         base = len(self.runs) - len(tail)
         streams = [self._run_items(run, -position) for position, (run, _) in enumerate(tail)]
-
-        def newest() -> Iterator[tuple[Any, Any]]:
-            last: Any = None
-            first = True
-            for key, _, value in heapq.merge(*streams):
-                if first or key != last:
-                    yield key, value
-                    last, first = key, False
-
-        merged = list(newest()) if sum(c for _, c in tail) <= self.limit else None
+        merged = list(_newest(streams)) if sum(c for _, c in tail) <= self.limit else None
         if merged is None:  # large: stream through a temporary run id range
-            records: Any = newest()
+            records: Any = _newest(streams)
             count = 0
             run = (self.runs[-1][0] + 1)
             rows: list[tuple[str, int, Any, bytes]] = []
