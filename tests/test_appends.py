@@ -23,24 +23,12 @@ from ledger.errors import StoreError
 from ledger.model import Statement, seal_entry
 from ledger.store import LedgerStore, seal_new_entry
 from ledger.treestore import log_vkey
-from test_store import BAD_ITEMS, _signed
+from test_store import BAD_ITEMS, _signed, db, genuine_db  # noqa: F401 (fixtures, built on this module's chain)
 
 
 @pytest.fixture(scope="module")
 def chain() -> Chain:
     return standard_chain("appends")
-
-
-@pytest.fixture(scope="module")
-def genuine_db(chain: Chain, tmp_path_factory) -> Path:
-    return chain.to_store(tmp_path_factory.mktemp("genuine") / "ledger.db")
-
-
-@pytest.fixture
-def db(genuine_db: Path, tmp_path: Path) -> Path:
-    path = tmp_path / "ledger.db"
-    shutil.copyfile(genuine_db, path)
-    return path
 
 
 @pytest.fixture

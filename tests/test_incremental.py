@@ -36,6 +36,13 @@ def _append_orgs(chain, db: Path, names: list[str]) -> None:
             store.append(statement, chain.sign(statement, ["recorder-1"]), chain.keys[OPERATOR])
 
 
+def _verified_raws(db: Path, state: Path) -> list[bytes]:
+    """Verify ``db`` saving ``state``; the ledger's entries."""
+    assert verify_incremental(db, state).ok
+    with LedgerStore.open(db, readonly=True) as store:
+        return list(store.iter_raw())
+
+
 def test_resumes_and_verifies_only_new_entries(chain, db, tmp_path):
     state = tmp_path / "state"
     first = verify_incremental(db, state)
@@ -53,9 +60,7 @@ def test_resumes_and_verifies_only_new_entries(chain, db, tmp_path):
 
 def test_a_rewritten_prefix_is_not_trusted(chain, db, tmp_path):
     state = tmp_path / "state"
-    assert verify_incremental(db, state).ok
-    with LedgerStore.open(db, readonly=True) as store:
-        raws = list(store.iter_raw())
+    raws = _verified_raws(db, state)
     tampered = tmp_path / "tampered.jsonl"
     forged = raws[1].replace(b'"name":"', b'"name":"X', 1)
     tampered.write_bytes(bundle_of([raws[0], forged] + raws[2:]))
@@ -66,9 +71,7 @@ def test_a_rewritten_prefix_is_not_trusted(chain, db, tmp_path):
 
 def test_a_truncated_ledger_or_another_ledger_is_not_resumed(chain, db, tmp_path):
     state = tmp_path / "state"
-    assert verify_incremental(db, state).ok
-    with LedgerStore.open(db, readonly=True) as store:
-        raws = list(store.iter_raw())
+    raws = _verified_raws(db, state)
     short = tmp_path / "short.jsonl"
     short.write_bytes(bundle_of(raws[:-2]))
     report = verify_incremental(short, state)
