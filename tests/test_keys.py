@@ -6,13 +6,19 @@ import base64
 import hashlib
 import json
 import os
+import random
 import stat
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from nacl.bindings import crypto_sign_open
+from nacl.exceptions import BadSignatureError
 
 from ledger import canonical
 from ledger.errors import KeyFileError, LedgerError, SignatureError
@@ -78,6 +84,101 @@ def test_wycheproof_all_cases(vectors: Path) -> None:
     assert wrong == []
     assert counts["valid"] + counts["invalid"] == data["numberOfTests"] == 151
     assert counts == {"valid": 88, "invalid": 63}
+
+
+# ----------------------------------------------------------------- libsodium accept path
+# PublicKey.verify asks libsodium first and lets it only accept (ADR 0007): sound as long
+# as everything libsodium accepts, OpenSSL (the rule, SPEC.md 3.1) accepts too.
+
+L_ORDER = 2**252 + 27742317777372353535851937790883648493
+
+
+def _openssl(public_raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_raw).verify(signature, message)
+    except InvalidSignature:
+        return False
+    return True
+
+
+def _sodium(public_raw: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        crypto_sign_open(signature + message, public_raw)
+    except BadSignatureError:
+        return False
+    return True
+
+
+def _vector_cases(vectors: Path) -> list[tuple[bytes, bytes, bytes]]:
+    cases = []
+    for case in json.loads((vectors / "ed25519_rfc8032.json").read_text())["vectors"]:
+        cases.append((bytes.fromhex(case["public_key"]), bytes.fromhex(case["signature"]),
+                      bytes.fromhex(case["message"])))
+    for group in json.loads((vectors / "ed25519_wycheproof.json").read_text())["testGroups"]:
+        for case in group["tests"]:
+            cases.append((bytes.fromhex(group["publicKey"]["pk"]), bytes.fromhex(case["sig"]),
+                          bytes.fromhex(case["msg"])))
+    return cases
+
+
+def _flipped(data: bytes, bit: int) -> bytes:
+    out = bytearray(data)
+    out[bit // 8] ^= 1 << (bit % 8)
+    return bytes(out)
+
+
+def test_libsodium_acceptance_implies_openssl_on_vectors_and_bit_flips(vectors: Path) -> None:
+    rng = random.Random(8032)
+    checked = accepted = 0
+    for public_raw, signature, message in _vector_cases(vectors):
+        variants = [(public_raw, signature, message)]
+        if len(signature) == 64:
+            variants += [(public_raw, _flipped(signature, rng.randrange(512)), message) for _ in range(6)]
+            variants += [(_flipped(public_raw, rng.randrange(256)), signature, message) for _ in range(2)]
+            if message:
+                variants.append((public_raw, signature, _flipped(message, rng.randrange(len(message) * 8))))
+        for variant in variants:
+            openssl = _openssl(*variant)
+            if len(variant[1]) == 64:
+                assert not _sodium(*variant) or openssl, variant
+            try:
+                ours = PublicKey.from_raw(variant[0]).verify(variant[1], variant[2])
+            except SignatureError:  # not a curve point: no signature verifies
+                ours = False
+            assert ours == openssl, variant
+            checked += 1
+            accepted += openssl
+    assert checked > 1300 and accepted >= 93  # every valid vector at least
+
+
+def test_signature_only_openssl_accepts_is_still_accepted() -> None:
+    """R = the identity point with S = k*a: the cofactorless equation holds, so OpenSSL (the
+    rule) accepts; libsodium refuses a small-order R. verify() must still say True."""
+    seed = bytes(range(32))
+    key = SigningKey.from_raw_seed(seed)
+    scalar = bytearray(hashlib.sha512(seed).digest()[:32])
+    scalar[0] &= 248
+    scalar[31] = (scalar[31] & 127) | 64
+    a = int.from_bytes(scalar, "little")
+    identity = (1).to_bytes(32, "little")
+    message = b"identity R"
+    k = int.from_bytes(hashlib.sha512(identity + key.public.raw + message).digest(), "little") % L_ORDER
+    signature = identity + (k * a % L_ORDER).to_bytes(32, "little")
+    assert _openssl(key.public.raw, signature, message)
+    assert not _sodium(key.public.raw, signature, message)
+    assert key.public.verify(signature, message)
+    assert not key.public.verify(signature, message + b"!")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(min_size=32, max_size=32), st.binary(max_size=300), st.integers(0, 511))
+def test_verify_matches_openssl_on_random_keys_and_corruptions(seed: bytes, message: bytes, bit: int) -> None:
+    key = SigningKey.from_raw_seed(seed)
+    signature = key.sign(message)
+    assert key.public.verify(signature, message) and _sodium(key.public.raw, signature, message)
+    corrupted = _flipped(signature, bit)
+    assert key.public.verify(corrupted, message) == _openssl(key.public.raw, corrupted, message)
+    assert not _sodium(key.public.raw, corrupted, message) or _openssl(key.public.raw, corrupted, message)
 
 
 # ----------------------------------------------------------------- key ids and encodings
