@@ -15,6 +15,10 @@ statements as their authors would (not timed), then times, on a store opened onc
   authors' signatures checked in the main process only (``jobs=1``) and on worker processes
   (``jobs=None``: one per CPU).
 
+``--existing DB --state FILE [--interval S]`` instead appends ``--single`` statements to an
+existing ledger of ``bench/generate.py`` (a copy of the 10^6 ledger of ``bench/run.py`` and of
+its state file: the copy grows), resumed from the state file, as a long-running appender.
+
 Prints one JSON object. ``--compare DIR`` runs this script alternately with the library of
 DIR (e.g. ``git archive HEAD | tar -x -C DIR``) and with this checkout, ``--rounds`` times,
 and prints the medians of each figure side by side (the machine is shared: interleaving
@@ -107,6 +111,60 @@ def run(base: int, single: int, bulk: int) -> dict[str, float]:
     return out
 
 
+def run_existing(db: Path, state: Path | None, count: int, interval: float, seed: int = 2011) -> dict[str, float]:
+    """Single appends on an existing ledger built by ``bench/generate.py`` (e.g. a COPY of
+    the 10^6 ledger of ``bench/run.py``, with a copy of its state file): the store is opened
+    once, resumed from ``state`` (not timed), and appends ``count`` new incidents signed by
+    the seeded keys. The file grows by ``count`` entries per run; each run picks fresh
+    incident ids from the ledger's size, so runs can follow each other on one copy."""
+    import sqlite3
+
+    sys.path.insert(0, str(HERE))
+    from generate import ROUND_START, SETUP_ENTRIES, TAIL_ENTRIES, build
+
+    from ledger.scoring.demo_data import Story, _day
+    from ledger.store import LedgerStore
+
+    conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    size = conn.execute("SELECT max(seq) + 1 FROM entries").fetchone()[0]
+    conn.close()
+    # The same seed gives the same genesis, keys and ledger id whatever the size: a tiny
+    # ledger of our own provides the signing keys and the statements' context.
+    small = Path(tempfile.mkdtemp(prefix="bench-appends-keys-"))
+    builder, _ = build(small / "ledger", SETUP_ENTRIES + TAIL_ENTRIES + 1, seed=seed)
+    story = Story(builder)
+    story.rng = random.Random(f"bench/appends/existing/{size}")
+    story.serial = 100_000_000 + size
+    builder.advance(days=30)
+    items = []
+    for i in range(count):
+        body = story.new_incident("golfo-unido", _day(ROUND_START, i % 40))
+        items.append(builder.signed(story.statement("incident.record", body, seconds=5), [story.recorder()]))
+    operator = builder.keys["operator"]
+    builder.store.close()
+    out: dict[str, float] = {"entries_before": size, "appends": count, "checkpoint_interval": interval}
+    t0 = time.perf_counter()
+    store = LedgerStore.open(db, state=state, checkpoint_interval=interval)
+    store.verifier()
+    out["open_and_resume_s"] = time.perf_counter() - t0
+    out["resumed_from"] = store.resumed_from
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    c0, t0 = time.process_time(), time.perf_counter()
+    for statement, signatures in items:
+        store.append(statement, signatures, operator)
+    store.checkpoint()  # every append covered by a signed checkpoint (as bench/run.py)
+    out["per_s"] = count / (time.perf_counter() - t0)
+    out["cpu_ms_each"] = (time.process_time() - c0) / count * 1000
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    out["user_ms_each"] = (r1.ru_utime - r0.ru_utime) / count * 1000
+    out["sys_ms_each"] = (r1.ru_stime - r0.ru_stime) / count * 1000
+    t0 = time.perf_counter()
+    store.close()  # saves the state file
+    out["close_s"] = time.perf_counter() - t0
+    out["max_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
 def compare(other: Path, rounds: int, args: list[str]) -> None:
     mine = HERE.parent
     results: dict[str, list[dict[str, float]]] = {"other": [], "this": []}
@@ -135,10 +193,22 @@ def main() -> int:
     parser.add_argument("--bulk", type=int, default=10000, help="statements in each bulk batch")
     parser.add_argument("--compare", type=Path, default=None, help="another checkout to run against, interleaved")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--existing", type=Path, default=None,
+                        help="instead: single appends on this ledger (a copy: it grows), built by bench/generate.py")
+    parser.add_argument("--state", type=Path, default=None, help="with --existing: its verifier state file (a copy)")
+    parser.add_argument("--interval", type=float, default=0.0, help="with --existing: checkpoint interval (s)")
     args = parser.parse_args()
+    if args.existing is not None:
+        forward = ["--existing", str(args.existing.resolve()), "--single", str(args.single),
+                   "--interval", str(args.interval)]
+        forward += ["--state", str(args.state.resolve())] if args.state is not None else []
+    else:
+        forward = ["--base", str(args.base), "--single", str(args.single), "--bulk", str(args.bulk)]
     if args.compare is not None:
-        compare(args.compare.resolve(), args.rounds,
-                ["--base", str(args.base), "--single", str(args.single), "--bulk", str(args.bulk)])
+        compare(args.compare.resolve(), args.rounds, forward)
+        return 0
+    if args.existing is not None:
+        print(json.dumps(run_existing(args.existing, args.state, args.single, args.interval)))
         return 0
     print(json.dumps(run(args.base, args.single, args.bulk)))
     return 0

@@ -20,7 +20,7 @@ from core_fixtures import OPERATOR, Chain, file_state, standard_chain
 from ledger import merkle, note, store as store_module
 from ledger.audit import verify_path
 from ledger.errors import StoreError
-from ledger.model import Statement, seal_entry
+from ledger.model import Signature, Statement, seal_entry
 from ledger.store import LedgerStore, seal_new_entry
 from ledger.treestore import log_vkey
 from test_store import BAD_ITEMS, _signed, db, genuine_db  # noqa: F401 (fixtures, built on this module's chain)
@@ -95,6 +95,22 @@ def test_seal_new_entry_gives_the_bytes_of_model_seal_entry(chain: Chain) -> Non
             assert ours.raw == reference.raw
             assert ours.unsealed == reference.unsealed_bytes() == reference.unsealed
             assert ours.seal == reference.seal and ours.signatures == reference.signatures
+
+
+def test_seal_new_entry_encodes_unusual_members_as_canonical_encode_does(chain: Chain) -> None:
+    # the direct encoding of prev, seq and the signature list applies only to plain ASCII;
+    # key ids and a prev with quotes, backslashes, controls, DEL or non-ASCII (which the
+    # verifier would refuse, but the bytes must still be canonical) take the general path
+    statement, signatures = chain.items[1]
+    sig = signatures[0].sig
+    odd_ids = ['a"b', "a\\b", "tab\there", "del\x7f", "\u00e9t\u00e9", "\U0001f602", "", "0" * 64]
+    for key_id in odd_ids:
+        for prev in ("0" * 64, key_id):
+            sigs = (Signature(key_id, sig), Signature("f" * 64, sig))
+            for seq in (0, 7, 2**53 - 1):
+                ours = seal_new_entry(seq, prev, statement, sigs, chain.keys[OPERATOR])
+                reference = seal_entry(seq, prev, statement, sigs, chain.keys[OPERATOR])
+                assert ours.raw == reference.raw and ours.unsealed == reference.unsealed
 
 
 # --------------------------------------------------------------------------- bulk path
@@ -219,6 +235,47 @@ def test_frontier_of_a_rolled_back_append_is_never_reused(chain: Chain, db: Path
         one.append_many(_orgs(chain, "after", 1), op)
     assert verify_path(db).ok
     _assert_tree_and_checkpoints_right(chain, db)
+
+
+def test_a_store_extending_its_own_checkpoint_reads_no_stored_nodes(chain: Chain, db: Path) -> None:
+    """Consecutive appends of one store: the checkpoint it signed last is still the latest
+    and its frontier has only grown, so the next checkpoint is consistent by construction
+    (SPEC.md 14.6): no node is read, neither for the frontier nor for a proof."""
+    op = chain.keys[OPERATOR]
+    with LedgerStore.open(db) as store:
+        items = _orgs(chain, "own", 4)
+        store.append(*items[0], op)  # the first append reads the frontier from the nodes
+        queries = store.tree.nodes.queries
+        for item in items[1:]:
+            store.append(*item, op)
+        assert store.tree.nodes.queries == queries
+    assert verify_path(db).ok
+    _assert_tree_and_checkpoints_right(chain, db)
+
+
+@pytest.mark.parametrize("other", ["wrong-root", "cosigned-then-rewritten"])
+def test_a_checkpoint_stored_by_someone_else_is_checked_against_the_stored_nodes(chain: Chain, db: Path,
+                                                                                  other: str) -> None:
+    """After another connection stores a checkpoint (here: one of the right size but the
+    wrong root, signed by the operator key), the store must not rely on its own lineage: it
+    computes the consistency proof and refuses to sign."""
+    op = chain.keys[OPERATOR]
+    origin = "ledger.test.example/core"
+    with LedgerStore.open(db) as store:
+        store.append(*_orgs(chain, "mine", 1)[0], op)
+        size = store.size
+        bogus = note.sign_checkpoint(note.Checkpoint(origin, size, b"\x07" * 32), note.NoteSigner(origin, op))
+        raw = sqlite3.connect(str(db))
+        if other == "wrong-root":
+            raw.execute("INSERT INTO checkpoints (size, root, note) VALUES (?, ?, ?)", (size, b"\x07" * 32, bogus))
+        else:  # the row this store signed, its note swapped for another one
+            raw.execute("UPDATE checkpoints SET note = ? WHERE id = (SELECT max(id) FROM checkpoints)", (bogus,))
+        raw.commit()
+        raw.close()
+        before = _stored(db)
+        with pytest.raises(StoreError, match="not consistent"):
+            store.append(*_orgs(chain, "refused", 1)[0], op)
+        assert _stored(db) == before
 
 
 # --------------------------------------------------------------------------- checkpoint interval
