@@ -83,18 +83,23 @@ def run_child(args: list[str]) -> dict[str, float]:
 
 CLI = [PY, "-c", "import sys; from ledger.cli import main; sys.exit(main())"]
 
-# A child that loops cryptography's Ed25519 verify over every statement signature and seal
-# of a bundle. Messages are prepared chunk by chunk (not timed); only the verify calls are.
+# A child that loops cryptography's Ed25519 verify (argv[2] "openssl", the issue's floor) or
+# libsodium's (argv[2] "sodium": the verifier's first check, ADR 0007) over every statement
+# signature and seal of a bundle. Messages are prepared chunk by chunk (not timed); only
+# the verify calls are.
 BARE_LOOP = r"""
 import json, sys, time, base64
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from nacl.bindings import crypto_sign_open
 from ledger import canonical
 from ledger.bundle import read_bundle
 from ledger.model import decode_entry, STATEMENT_CONTEXT, seal_signing_message
 keys = {}
+SODIUM = sys.argv[2] == "sodium"
 def key(kid, directory):
     if kid not in keys:
-        keys[kid] = Ed25519PublicKey.from_public_bytes(base64.b64decode(directory[kid]))
+        raw = base64.b64decode(directory[kid])
+        keys[kid] = raw if SODIUM else Ed25519PublicKey.from_public_bytes(raw)
     return keys[kid]
 directory = {}
 timed = 0.0
@@ -103,8 +108,12 @@ chunk = []
 def flush():
     global timed, count
     t = time.perf_counter()
-    for k, s, m in chunk:
-        k.verify(s, m)
+    if SODIUM:
+        for k, s, m in chunk:
+            crypto_sign_open(s + m, k)
+    else:
+        for k, s, m in chunk:
+            k.verify(s, m)
     timed += time.perf_counter() - t
     count += len(chunk)
     chunk.clear()
@@ -126,20 +135,22 @@ print(json.dumps({"seconds": timed, "signatures": count}))
 
 
 def interleaved_ratio(bundle: Path, limit: int) -> dict[str, float]:
-    """Verifier vs bare loop on the same entries, alternating chunk by chunk in one process,
-    so that both see the same machine load. Covers the first ``limit`` entries."""
+    """Verifier vs bare loops (OpenSSL's and libsodium's) on the same entries, alternating
+    chunk by chunk in one process, so that all see the same machine load. Covers the first
+    ``limit`` entries."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+    from nacl.bindings import crypto_sign_open
 
     from ledger.verify import new_verifier
 
     verifier = new_verifier()
     keys: dict[str, Ed25519PublicKey] = {}
-    t_verify = t_bare = 0.0
+    t_verify = t_bare = t_sodium = 0.0
     n = 0
     raws: list[bytes] = []
 
     def chunk_done() -> None:
-        nonlocal t_verify, t_bare
+        nonlocal t_verify, t_bare, t_sodium
         triples = []
         for raw in raws:
             obj = canonical.parse(raw)
@@ -157,8 +168,12 @@ def interleaved_ratio(bundle: Path, limit: int) -> dict[str, float]:
         for k, s, m in triples:
             k.verify(s, m)
         t2 = time.process_time()
+        for k, s, m in triples:
+            crypto_sign_open(s + m, k.public_bytes_raw())
+        t3 = time.process_time()
         t_verify += t1 - t0
         t_bare += t2 - t1
+        t_sodium += t3 - t2
         raws.clear()
 
     with open(bundle, "rb") as handle:
@@ -170,7 +185,8 @@ def interleaved_ratio(bundle: Path, limit: int) -> dict[str, float]:
             if n >= limit:
                 break
     chunk_done()
-    return {"entries": n, "verify_cpu": t_verify, "bare_cpu": t_bare, "ratio": t_verify / t_bare}
+    return {"entries": n, "verify_cpu": t_verify, "bare_cpu": t_bare, "ratio": t_verify / t_bare,
+            "sodium_cpu": t_sodium, "ratio_sodium": t_verify / t_sodium}
 
 
 def canonical_b64(text: str) -> bytes:
@@ -306,11 +322,16 @@ def main() -> int:
     results["bundle"] = {"path": str(args.keep), "bytes": args.keep.stat().st_size}
 
     # Bare loop, verify (1 core), verify (all cores), peak memory.
-    bare = run_child([PY, "-c", BARE_LOOP, str(args.keep)])
-    bare_j = json.loads(bare["stdout"]) if bare["exit"] == 0 else {"seconds": float("nan"), "signatures": 0}
-    results["bare_loop"] = bare_j
-    row("bare Ed25519 verify loop", f"{bare_j['signatures'] / bare_j['seconds']:,.0f} signatures/s "
-        f"({args.entries / bare_j['seconds']:,.0f} entries/s)")
+    def bare_loop(library: str) -> dict[str, float]:
+        child = run_child([PY, "-c", BARE_LOOP, str(args.keep), library])
+        return json.loads(child["stdout"]) if child["exit"] == 0 else {"seconds": float("nan"), "signatures": 0}
+
+    bare_j, sodium_j = bare_loop("openssl"), bare_loop("sodium")
+    results["bare_loop"], results["bare_loop_sodium"] = bare_j, sodium_j
+    row("bare Ed25519 verify loop (cryptography/OpenSSL: the issue's floor)",
+        f"{bare_j['signatures'] / bare_j['seconds']:,.0f} signatures/s ({args.entries / bare_j['seconds']:,.0f} entries/s)")
+    row("bare Ed25519 verify loop (libsodium: the verifier's first check, ADR 0007)",
+        f"{sodium_j['signatures'] / sodium_j['seconds']:,.0f} signatures/s ({args.entries / sodium_j['seconds']:,.0f} entries/s)")
 
     # One full verification, as an auditor runs it: it also saves the verifier state
     # (--state) that the incremental measurement resumes from and the replay reads.
@@ -322,12 +343,14 @@ def main() -> int:
         f"exit {single['exit']}")
     ratio_cli = single["cpu"] / bare_j["seconds"]
     row("  verify CPU / bare loop (end to end, incl. start-up)", f"{ratio_cli:.2f}", "<= 1.25", ratio_cli <= 1.25)
+    row("  verify CPU / libsodium bare loop (the verifier's own overhead)", f"{single['cpu'] / sodium_j['seconds']:.2f}")
     row("  peak memory of verify", f"{single['maxrss_mb']:.0f} MB", "< 300 MB", single["maxrss_mb"] < 300)
 
     inter = interleaved_ratio(args.keep, args.ratio_entries)
     results["ratio_interleaved"] = inter
     row(f"  verify / bare loop, interleaved on {inter['entries']:,} entries", f"{inter['ratio']:.2f}", "<= 1.25",
         inter["ratio"] <= 1.25)
+    row("  verify / libsodium bare loop, interleaved (own overhead)", f"{inter['ratio_sodium']:.2f}")
 
     par = run_child(CLI + ["verify", str(args.keep), "--json", "--jobs", str(args.jobs)])
     results["verify_parallel"] = {k: v for k, v in par.items() if k not in ("stdout", "stderr")} | {"jobs": args.jobs}

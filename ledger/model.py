@@ -102,7 +102,11 @@ class Signature:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Signature":
-        return cls(obj["key_id"], b64decode(obj["sig"], length=64, what=f"signature by {obj['key_id'][:12]}"))
+        key_id, text = obj["key_id"], obj["sig"]
+        sig = _b64_canonical(text, 64)  # the common case, without building the error's wording
+        if sig is None:
+            sig = b64decode(text, length=64, what=f"signature by {key_id[:12]}")
+        return cls(key_id, sig)
 
 
 @dataclass(frozen=True)

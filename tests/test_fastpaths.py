@@ -26,6 +26,8 @@ from ledger import canonical, model, validation
 from ledger import verify as verify_mod
 from ledger.fastschema import Unsure
 from ledger.model import Statement, decode_entry, unsealed_entry_bytes
+from ledger.scoring.process import ScoringProcess
+from ledger.scoring.state import Org
 
 SCHEMAS = validation.schema_ids()
 
@@ -249,6 +251,7 @@ def _disable_fast_paths(monkeypatch) -> None:
     monkeypatch.setattr(canonical, "_orjson_canonical", lambda data, max_bytes, max_depth: None)
     monkeypatch.setattr(model, "_b64_canonical", lambda text, length: None)
     monkeypatch.setattr(verify_mod.Verifier, "_core_ok", lambda self, entry: False)
+    monkeypatch.setattr(ScoringProcess, "_content_ok", lambda self, inc: False)
 
 
 class _NeverMatches:
@@ -313,6 +316,31 @@ def test_core_shortcut_is_taken_on_genuine_entries_and_never_hides_a_violation(w
         assert _core_ok_agrees(raws) >= len(raws) // 2  # it is the common path
     for case in test_tamper.CASES:
         _core_ok_agrees(case.values[0](world))
+
+
+_DATES = st.sampled_from(["2024-01-31", "2024-02-29", "2023-02-29", "2024-13-01", "2024-04-31", "0000-01-01"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(["killed", "injured", "missing"]), st.integers(0, 3), st.integers(0, 3),
+                       st.integers(0, 3)), max_size=4),
+    st.lists(st.sampled_from(["cartel-a", "cartel-b", "unregistered"]), max_size=4),
+    _DATES,
+    st.lists(_DATES, max_size=3),
+)
+def test_incident_content_shortcut_agrees_with_the_worded_checks(victims, orgs, day, source_days):
+    """ScoringProcess._content_ok says yes exactly when _incident_content finds nothing."""
+    process = ScoringProcess()
+    for org in ("cartel-a", "cartel-b"):
+        process.state.orgs[org] = Org(org, 1, org, [])
+    inc = {
+        "date": day,
+        "victims": [{"role": r, "low": lo, "best": b, "high": hi} for r, lo, b, hi in victims],
+        "attributions": [{"org": o, "basis": "claimed", "confidence": "high"} for o in orgs],
+        "sources": [{"date": d} for d in source_days],
+    }
+    assert process._content_ok(inc) == (list(process._incident_content(7, inc, "incident")) == [])
 
 
 @settings(max_examples=300, deadline=None)
