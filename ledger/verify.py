@@ -91,11 +91,11 @@ def _valid_time(text: str) -> bool:
     # Fast path, same answer: on this exact shape (ASCII digits, fixed widths), strptime's
     # field patterns accept exactly the two-digit values 01-12, 01-31, 00-23, 00-59 and
     # 00-61, and then builds a datetime, which refuses everything that is not a real
-    # date and time (Feb 30, year 0, second 60 or 61) just as the constructor does here.
+    # date and time (Feb 30, year 0, second 60 or 61); fromisoformat reads the same six
+    # fields of "YYYY-MM-DDTHH:MM:SS" and builds the same datetime, refusing the same.
     if _TIME_SHAPE.fullmatch(text):
         try:
-            datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]),
-                     int(text[11:13]), int(text[14:16]), int(text[17:19]))
+            datetime.fromisoformat(text[:19])
         except ValueError:
             return False
         return True
