@@ -29,6 +29,7 @@ import pickle
 import sqlite3
 import tempfile
 from bisect import bisect_right
+from operator import itemgetter
 from typing import Any, Callable, Iterator
 
 from .scoring.state import Incident, Version
@@ -105,6 +106,53 @@ def _newest(streams: list[Iterator[tuple[Any, int, Any]]]) -> Iterator[tuple[Any
         if first or key != last:
             yield key, value
             last, first = key, False
+
+
+_first = itemgetter(0)
+
+
+def _merged_blocks(runs: list[Iterator[list[tuple[Any, Any]]]]) -> Iterator[tuple[Any, Any]]:
+    """Merge runs given as sorted blocks of (key, value), oldest run first, in key order;
+    for a key in several runs, the newest run's value (read side of :meth:`RunStore.items`).
+
+    A block at a time rather than a record at a time: every key up to the smallest last
+    key among the runs' current blocks is final (no run holds a smaller key further on),
+    so those records are taken at once: as they are when one run holds them all (the
+    usual case: the runs' key ranges barely overlap), else through a dict (newer runs
+    overwrite) sorted by key."""
+    pending: list[list[tuple[Any, Any]]] = []  # each run's records not yet yielded
+    sources: list[Iterator[list[tuple[Any, Any]]]] = []
+    for blocks in runs:
+        block = next(blocks, None)
+        while block is not None and not block:
+            block = next(blocks, None)
+        if block is not None:
+            pending.append(block)
+            sources.append(blocks)
+    while pending:
+        bound = min(records[-1][0] for records in pending)
+        taken: list[list[tuple[Any, Any]]] = []
+        for i, records in enumerate(pending):
+            cut = bisect_right(records, bound, key=_first)
+            if cut:
+                taken.append(records if cut == len(records) else records[:cut])
+                pending[i] = records[cut:]
+        if len(taken) == 1:
+            yield from taken[0]
+        else:
+            merged: dict[Any, Any] = {}
+            for records in taken:
+                merged.update(records)
+            yield from sorted(merged.items())  # keys are distinct: values never compared
+        for i in range(len(pending) - 1, -1, -1):
+            if not pending[i]:
+                block = next(sources[i], None)
+                while block is not None and not block:
+                    block = next(sources[i], None)
+                if block is None:
+                    del pending[i], sources[i]
+                else:
+                    pending[i] = block
 
 
 class RunStore:
@@ -188,7 +236,13 @@ class RunStore:
             if len(cluster) == 1:
                 yield from self._run_records(cluster[0][3])
                 continue
-            yield from _newest([self._run_items(run, -position) for _, _, position, run in cluster])
+            cluster.sort(key=lambda item: item[2])  # oldest run first: newer values win
+            yield from _merged_blocks([self._run_blocks(run) for _, _, _, run in cluster])
+
+    def _run_blocks(self, run: int) -> Iterator[list[tuple[Any, Any]]]:
+        cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
+        for (data,) in cursor:
+            yield pickle.loads(data)
 
     def _run_records(self, run: int) -> Iterator[tuple[Any, Any]]:
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
@@ -369,6 +423,11 @@ class DiskIncidents:
     def values(self) -> Iterator[Incident]:
         for incident_id, value in self.store.items():
             yield _decode(incident_id, value)
+
+    def records(self) -> Iterator[tuple[str, tuple[Any, Any]]]:
+        """``(incident_id, (retracted, versions))`` in ascending id order: what the replay
+        reads, without an :class:`Incident` per record (``versions`` must not be changed)."""
+        return self.store.items()
 
     def __len__(self) -> int:
         return self.store.count

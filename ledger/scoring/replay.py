@@ -10,13 +10,15 @@ JSON document whose SHA-256 is the digest a ``round.decide`` entry commits to.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import re
 from binascii import hexlify
+from contextlib import contextmanager
+from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from .. import canonical
 from ..errors import LedgerError
@@ -101,12 +103,31 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     if rules is None:  # pragma: no cover - R-11.3 admits no such round
         raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
     if digest_only:
-        document, spools = _rank(state, round_, rules, spool=state.spool)
+        with _collector_paused():
+            document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
         streamed = _stream_digest(document, spools)
         if streamed is not None:
             return RankingDocument(round_number, document, None, streamed)
-    document, _ = _rank(state, round_, rules)
-    return RankingDocument(round_number, document, canonical.encode(document))
+    with _collector_paused():
+        document, spools, lists = _rank(state, round_, rules)
+    raw = _spliced(document, spools)
+    document = _filled(document, lists)
+    return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause CPython's cyclic garbage collector while a ranking is computed: the replay
+    allocates about one container per incident read (the records) and per list item, which
+    form no reference cycles, and the collector would otherwise traverse the young ones
+    again and again (~20% of a 10^6-incident replay). Restored on the way out."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def state_of(raws: Iterable[bytes]) -> ScoringState:
@@ -124,12 +145,10 @@ def state_of(raws: Iterable[bytes]) -> ScoringState:
     return process.state
 
 
-_PLAIN = re.compile(r"[a-z0-9][a-z0-9._-]*")  # identifiers (10): their JSON text needs no escape
-
-
 def _json_text(text: str) -> bytes:
-    if _PLAIN.fullmatch(text):
-        return f'"{text}"'.encode()
+    # Printable ASCII without '"' or '\\' is written as it is between quotes (2.2).
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return b'"%s"' % text.encode()
     return canonical.encode(text)
 
 
@@ -137,11 +156,9 @@ def _marker(i: int) -> str:
     return f"@@spool-{i}@@"  # no identifier, digest or decimal of the document looks like this
 
 
-def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
-    """SHA-256 of the canonical document whose long lists are in ``spools`` (item bytes,
-    already canonical) and shown in ``document`` as markers: the canonical encoding of an
-    array is ``[`` items joined by ``,`` ``]``, so the bytes are those of the whole document.
-    None if a marker is not found exactly once (then the caller encodes the whole)."""
+def _pieces(document: dict[str, Any], spools: list[Spool]) -> tuple[bytes, list[tuple[int, int, Spool]]] | None:
+    """The canonical bytes of ``document`` (long lists shown as markers) and where each
+    marker is in them, in byte order; None if a marker is not found exactly once."""
     raw = canonical.encode(document)
     pieces: list[tuple[int, int, Spool]] = []
     for i, spool in enumerate(spools):
@@ -151,6 +168,35 @@ def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
             return None
         pieces.append((at, at + len(mark), spool))
     pieces.sort(key=lambda p: p[0])
+    return raw, pieces
+
+
+def _spliced(document: dict[str, Any], spools: list[list[bytes]]) -> bytes | None:
+    """The canonical bytes of the document whose long lists are in ``spools`` (item bytes,
+    already canonical) and shown in ``document`` as markers: the canonical encoding of an
+    array is ``[`` items joined by ``,`` ``]``, so the bytes are those of the whole
+    document. None if a marker is not found exactly once (then the caller encodes the
+    whole)."""
+    found = _pieces(document, spools)
+    if found is None:
+        return None
+    raw, pieces = found
+    out: list[bytes] = []
+    done = 0
+    for begin, end, spool in pieces:
+        out += (raw[done:begin], b"[", b",".join(spool), b"]")
+        done = end
+    out.append(raw[done:])
+    return b"".join(out)
+
+
+def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
+    """SHA-256 of the bytes :func:`_spliced` would give, without holding them: the spools
+    are read in batches (they may be files)."""
+    found = _pieces(document, spools)
+    if found is None:
+        return None
+    raw, pieces = found
     h = hashlib.sha256()
     done = 0
     for begin, end, spool in pieces:
@@ -176,11 +222,13 @@ def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
     return h.hexdigest()
 
 
-def _rank(state: ScoringState, round_: Round, rules: Rules,
-          spool: Callable[[], Spool] | None = None) -> tuple[dict[str, Any], list[Spool]]:
-    """The ranking document of ``round_`` under ``rules``. With ``spool``, the long lists
-    are written to spools as canonical item bytes and appear in the document as markers
-    (see :func:`_stream_digest`); the spools are returned in marker order."""
+def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], Spool] = list,
+          dicts: bool = True) -> tuple[dict[str, Any], list[Spool], list[list[dict[str, Any]]]]:
+    """The ranking document of ``round_`` under ``rules``, with its long lists (each
+    organization's ``incidents``, then ``excluded``) shown as markers (see
+    :func:`_stream_digest`). Returns the document, the lists' canonical item bytes in
+    spools (marker order) and, with ``dicts``, the same items as dicts (marker order);
+    :func:`_filled` puts those in the document."""
     body = round_.body
     start, end = body["window"]["start"], body["window"]["end"]
     eligible = sorted(body["eligible"])
@@ -189,120 +237,143 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
     limit = round_.decide_seq if round_.decide_seq is not None else state.size
     cutoff = round_.close_seq if round_.close_seq is not None else limit
     count_index = COUNT_INDEX[rules.count]
-    weight = rules.weight
+    weight_of: dict[str, dict[str, int]] = {}  # kind -> role -> weight (scaled)
+    for (kind, role), w in rules.weight.items():
+        weight_of.setdefault(kind, {})[role] = w
     min_sources = rules.min_sources
     split = rules.joint == "split"
     exclude_contested = rules.contested_mode == "exclude"
     disputed = state.disputes_by_attribution
-    multipliers: dict[tuple[str, str, bool], int] = {}
+    # basis -> confidence -> multiplier of an uncontested attribution
+    clear_multiplier = {b: {c: rules.multiplier(b, c, False) for c in rules.confidence} for b in rules.basis}
     denominator = rules.denominator
     places = rules.places
     open_seq = round_.open_seq
 
     raw_by_org: dict[str, dict[int, int]] = {o: {} for o in eligible}
     breakdown: dict[str, dict[tuple[str, str, int], int]] = {o: {} for o in eligible}
-    # Counted incidents per organization, in incident order: (incident, seq, digest, share,
-    # total) tuples, or their canonical items in a spool.
-    contributions: dict[str, Any] = {o: (spool() if spool is not None else []) for o in eligible}
-    excluded: Any = spool() if spool is not None else []
+    # Counted incidents per organization and the exclusions, in their final order: the
+    # canonical bytes of each item (in a spool) and, with ``dicts``, the item as a dict.
+    contributions: dict[str, Spool] = {o: spool() for o in eligible}
+    contribution_dicts: dict[str, list[dict[str, Any]]] = {o: [] for o in eligible}
+    excluded = spool()
+    excluded_dicts: list[dict[str, Any]] = []
     exclusions = 0
     counted_incidents = 0
-    texts: dict[tuple[int, int], bytes] = {}  # (total, share) -> the item's first members
+    # total (share 1) or (total, share) -> (the item's first members, display, exact):
+    # the same contributions recur, so their texts are computed once.
+    texts: dict[Any, tuple[bytes, str, str]] = {}
 
+    records = getattr(state.incidents, "records", None)
+    incidents = records() if records is not None else (
+        (i.incident_id, (i.retracted, i.versions)) for i in state.incidents.values())
     # Incidents come in ascending id order, so that every list of the document is built in
     # its final order: each organization's incidents (one counted version per incident) and
     # the exclusions (sorted by incident, then seq, reason, org within the incident).
-    for incident in state.incidents.values():
-        incident_id = incident.incident_id
-        versions = incident.versions
-        first_seq = versions[0][0]
-        found: list[tuple[int, str, str]] = []  # (seq, reason, org or "")
+    for incident_id, (retracted, versions) in incidents:
+        version = versions[0]
+        first_seq = version[0]
         if first_seq >= cutoff:
-            v = versions[0]
-            if first_seq < limit and start <= v.first and v.last <= end:
-                found.append((first_seq, RECORDED_AFTER_CLOSE, ""))
+            if first_seq < limit and start <= version[4] and version[5] <= end:
+                found = [(first_seq, RECORDED_AFTER_CLOSE, "")]
+            else:
+                continue
         else:
+            found = []
             index = len(versions) - 1
-            if versions[index][0] >= cutoff:
-                index = incident.version_before(cutoff)
-            version = versions[index]
-            seq = version.seq
-            inside = start <= version.first and version.last <= end
+            if index:
+                if versions[index][0] >= cutoff:
+                    index = bisect_left(versions, cutoff, key=_seq) - 1
+                version = versions[index]
+            seq, digest, _, _, first, last, kind, sources, publishers, victims, attributions = version
+            inside = start <= first and last <= end
             if index:
                 for old in versions[:index]:
-                    if inside or (start <= old.first and old.last <= end):
-                        found.append((old.seq, SUPERSEDED, ""))
-            counted: list[tuple[str, int]] = []
+                    if inside or (start <= old[4] and old[5] <= end):
+                        found.append((old[0], SUPERSEDED, ""))
             if not inside:
                 if first_seq > open_seq:  # recorded during the round, dated outside it
                     found.append((seq, OUTSIDE_WINDOW, ""))
-            elif incident.retracted is not None and incident.retracted[0] < cutoff:
+            elif retracted is not None and retracted[0] < cutoff:
                 found.append((seq, RETRACTED, ""))
-            elif version.sources < min_sources or version.publishers < min_sources:
+            elif sources < min_sources or publishers < min_sources:
                 found.append((seq, TOO_FEW_SOURCES, ""))
-            elif not version.attributions:
+            elif not attributions:
                 found.append((seq, UNATTRIBUTED, ""))
             else:
-                for org, basis, confidence in version.attributions:
+                counted: list[tuple[str, int]] = []
+                for org, basis, confidence in attributions:
                     if org not in eligible_set:
                         found.append((seq, INELIGIBLE_ORG, org))
-                        continue
-                    status = state.attribution_status(incident_id, org, cutoff) if (incident_id, org) in disputed else "clear"
-                    if status == "upheld":
-                        found.append((seq, DISPUTE_UPHELD, org))
-                        continue
-                    contested = status == "contested"
-                    if contested and exclude_contested:
-                        found.append((seq, CONTESTED, org))
-                        continue
-                    key = (basis, confidence, contested)
-                    multiplier = multipliers.get(key)
-                    if multiplier is None:
-                        multiplier = multipliers[key] = rules.multiplier(*key)
-                    counted.append((org, multiplier))
-            if counted:
-                counted_incidents += 1
-                share = len(counted) if split else 1
-                kind = version.kind
-                parts = [(v[0], weight[(kind, v[0])] * v[count_index]) for v in version.victims]
-                base = sum(p for _, p in parts)
-                if spool is None:
-                    statement = version.digest.hex()
-                else:
-                    tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (_json_text(incident_id), seq, hexlify(version.digest))
-                for org, multiplier in counted:
-                    total = base * multiplier
-                    by_share = raw_by_org[org]
-                    by_share[share] = by_share.get(share, 0) + total
-                    cells = breakdown[org]
-                    for role, part in parts:
-                        cell = (kind, role, share)
-                        cells[cell] = cells.get(cell, 0) + part * multiplier
-                    if spool is None:
-                        contributions[org].append((incident_id, seq, statement, share, total))
+                    elif disputed and (incident_id, org) in disputed:
+                        status = state.attribution_status(incident_id, org, cutoff)
+                        if status == "upheld":
+                            found.append((seq, DISPUTE_UPHELD, org))
+                        elif status == "contested":
+                            if exclude_contested:
+                                found.append((seq, CONTESTED, org))
+                            else:
+                                counted.append((org, rules.multiplier(basis, confidence, True)))
+                        else:
+                            counted.append((org, clear_multiplier[basis][confidence]))
                     else:
-                        head = texts.get((total, share))
-                        if head is None:  # the same contribution recurs: its texts are computed once
-                            shown, text = _ratio_texts(total, denominator * share, places)
-                            head = texts[(total, share)] = b'{"contribution":"%s","exact":"%s",' % (shown.encode(), text.encode())
-                        contributions[org].append(head + tail)
-        if found:
+                        counted.append((org, clear_multiplier[basis][confidence]))
+                if counted:
+                    counted_incidents += 1
+                    share = len(counted) if split else 1
+                    weights = weight_of[kind]
+                    single = len(victims) == 1
+                    if single:
+                        role = victims[0][0]
+                        base = weights[role] * victims[0][count_index]
+                        parts: Any = ()
+                    else:
+                        parts = [(v[0], weights[v[0]] * v[count_index]) for v in victims]
+                        base = 0
+                        for _, part in parts:
+                            base += part
+                    item_id = _json_text(incident_id)
+                    statement = hexlify(digest)
+                    tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (item_id, seq, statement)
+                    for org, multiplier in counted:
+                        total = base * multiplier
+                        by_share = raw_by_org[org]
+                        by_share[share] = by_share.get(share, 0) + total
+                        cells = breakdown[org]
+                        if single:  # its one cell gets the whole contribution
+                            cell = (kind, role, share)
+                            cells[cell] = cells.get(cell, 0) + total
+                        for role_, part in parts:
+                            cell = (kind, role_, share)
+                            cells[cell] = cells.get(cell, 0) + part * multiplier
+                        key = total if share == 1 else (total, share)
+                        text = texts.get(key)
+                        if text is None:
+                            shown, exact_text = _ratio_texts(total, denominator * share, places)
+                            text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
+                                                 shown, exact_text)
+                        contributions[org].append(text[0] + tail)
+                        if dicts:
+                            contribution_dicts[org].append({"incident": incident_id, "seq": seq, "statement": statement.decode(),
+                                                            "contribution": text[1], "exact": text[2]})
+            if not found:
+                continue
             if len(found) > 1:
                 found.sort()
-            exclusions += len(found)
-            for s, r, o in found:
-                if spool is None:
-                    excluded.append({"incident": incident_id, "seq": s, "reason": r, "org": o or None})
-                else:
-                    excluded.append(b'{"incident":%s,"org":%s,"reason":"%s","seq":%d}'
-                                    % (_json_text(incident_id), _json_text(o) if o else b"null", r.encode(), s))
+        exclusions += len(found)
+        item_id = _json_text(incident_id)
+        for s, r, o in found:
+            excluded.append(b'{"incident":%s,"org":%s,"reason":"%s","seq":%d}'
+                            % (item_id, _json_text(o) if o else b"null", r.encode(), s))
+            if dicts:
+                excluded_dicts.append({"incident": incident_id, "seq": s, "reason": r, "org": o or None})
 
     spools: list[Spool] = []
+    lists: list[list[dict[str, Any]]] = []
 
-    def long_list(items: Any) -> Any:
-        if spool is None:
-            return items
+    def long_list(items: Spool, items_dicts: list[dict[str, Any]]) -> str:
         spools.append(items)
+        lists.append(items_dicts)
         return _marker(len(spools) - 1)
 
     scores: dict[str, Fraction] = {}
@@ -321,11 +392,11 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
         else:
             score = raw
         scores[org] = score
-        cells: dict[tuple[str, str], Fraction] = {}
+        by_cell: dict[tuple[str, str], Fraction] = {}
         for (kind, role, k), n in breakdown[org].items():
-            cells[(kind, role)] = cells.get((kind, role), Fraction(0)) + Fraction(n, denominator * k)
+            by_cell[(kind, role)] = by_cell.get((kind, role), Fraction(0)) + Fraction(n, denominator * k)
         table: dict[str, dict[str, Any]] = {}
-        for (kind, role), value in sorted(cells.items()):
+        for (kind, role), value in sorted(by_cell.items()):
             table.setdefault(kind, {})[role] = {"value": display(value, places), "exact": exact(value)}
         rows[org] = {
             "org": org,
@@ -338,7 +409,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
                 "divisor": exact(divisor),
             },
             "breakdown": table,
-            "incidents": contributions[org],
+            "incidents": None,
         }
     order = sorted(eligible, key=lambda o: (-scores[o], o))
     ranking: list[dict[str, Any]] = []
@@ -351,14 +422,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
             if len(group) > 1:
                 ties.append({"rank": rank, "score": display(scores[org], places), "score_exact": exact(scores[org]), "orgs": group})
         row = rows[org]
-        if spool is None:
-            row["incidents"] = [
-                {"incident": i, "seq": s, "statement": d, "contribution": shown, "exact": text}
-                for i, s, d, k, n in row["incidents"]
-                for shown, text in (_ratio_texts(n, denominator * k, places),)
-            ]
-        else:
-            row["incidents"] = long_list(row["incidents"])
+        row["incidents"] = long_list(contributions[org], contribution_dicts[org])
         ranking.append({"rank": rank, **row})
     document = {
         "format": DOCUMENT_FORMAT,
@@ -373,10 +437,22 @@ def _rank(state: ScoringState, round_: Round, rules: Rules,
         "ranking": ranking,
         "ties": ties,
         "selection": _select(order, scores, rules),
-        "excluded": long_list(excluded),
+        "excluded": long_list(excluded, excluded_dicts),
         "counts": {"incidents_counted": counted_incidents, "exclusions": exclusions},
     }
-    return document, spools
+    return document, spools, lists
+
+
+def _seq(version: Any) -> int:
+    return version[0]
+
+
+def _filled(document: dict[str, Any], lists: list[list[dict[str, Any]]]) -> dict[str, Any]:
+    """``document`` with its markers replaced by the long lists (in marker order)."""
+    for row, items in zip(document["ranking"], lists):
+        row["incidents"] = items
+    document["excluded"] = lists[len(document["ranking"])]
+    return document
 
 
 def _ratio_texts(numerator: int, denominator: int, places: int) -> tuple[str, str]:

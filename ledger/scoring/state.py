@@ -155,6 +155,14 @@ class MemoryIncidents:
         by_id = self._by_id
         return (by_id[k] for k in sorted(by_id))
 
+    def records(self) -> Iterator[tuple[str, tuple[tuple[int, str] | None, list[Version]]]]:
+        """``(incident_id, (retracted, versions))`` in ascending id order (what the replay
+        reads; an index without this method is read through :meth:`values`)."""
+        by_id = self._by_id
+        for k in sorted(by_id):
+            incident = by_id[k]
+            yield k, (incident.retracted, incident.versions)
+
     def __len__(self) -> int:
         return len(self._by_id)
 
