@@ -14,6 +14,9 @@ import gc
 import hashlib
 import json
 import random
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +26,7 @@ from ledger import canonical
 from ledger.diskstate import DiskState, _merged_blocks, attach
 from ledger.scoring import authoring as A
 from ledger.scoring.process import scoring_process
-from ledger.scoring.replay import _json_text, replay
+from ledger.scoring.replay import ReplayError, _json_text, replay, write_document
 from ledger.scoring.state import MemoryIncidents, ScoringState
 from ledger.verify import new_verifier
 
@@ -185,3 +188,41 @@ def test_identifier_text_is_the_canonical_encoding(text):
             _json_text(text)
         return
     assert _json_text(text) == expected
+
+
+@pytest.mark.parametrize("sizes", [TINY, None])
+def test_written_document_is_the_replayed_bytes(sizes):
+    m = varied_ledger()
+    disk = DiskState(**sizes) if sizes is not None else None
+    try:
+        state = _disk_state(m, disk) if disk is not None else m.state  # FileSpool / list spools
+        for digest in state.rules_versions:
+            pieces: list[bytes] = []
+            written = write_document(state, 1, pieces.append, rules_digest=digest)
+            whole = replay(state, 1, rules_digest=digest)
+            assert b"".join(pieces) == whole.raw and len(pieces) > 3
+            assert written.digest == whole.digest and written.selection == whole.selection
+        pieces = []
+        with pytest.raises(ReplayError):
+            write_document(state, 7, pieces.append)
+        assert pieces == []
+    finally:
+        if disk is not None:
+            disk.close()
+
+
+def test_replay_json_prints_the_document_bytes(tmp_path):
+    # The real CLI in a subprocess: `ledger replay --json` streams the document; its bytes
+    # are the replayed ones and a newline, the exit code is the verdict's.
+    from ledger.snapshot import load
+
+    ledger = Path(sys.executable).parent / "ledger"
+    assert subprocess.run([ledger, "demo", str(tmp_path / "demo")], capture_output=True, timeout=300).returncode == 0
+    db = tmp_path / "demo" / "ledger.db"
+    state = load(db).state
+    for number in sorted(state.rounds):
+        result = subprocess.run([ledger, "replay", str(db), "--round", str(number), "--json"], capture_output=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == replay(state, number).raw + b"\n"
+    missing = subprocess.run([ledger, "replay", str(db), "--round", "99", "--json"], capture_output=True, timeout=300)
+    assert missing.returncode != 0 and missing.stdout == b"" and b"no round 99" in missing.stderr

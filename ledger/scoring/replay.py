@@ -94,14 +94,7 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     ``digest_only``: compute the same digest without building the document's long lists
     in memory (they go through ``state.spool``); what verification needs.
     """
-    state = source if isinstance(source, ScoringState) else state_of(source)
-    round_ = state.rounds.get(round_number)
-    if round_ is None:
-        raise ReplayError(f"no round {round_number} in this ledger")
-    digest = rules_digest or round_.rules
-    rules = state.rules.get(digest)
-    if rules is None:  # pragma: no cover - R-11.3 admits no such round
-        raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
+    state, round_, rules = _round_of(source, round_number, rules_digest)
     if digest_only:
         with _collector_paused():
             document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
@@ -113,6 +106,38 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     raw = _spliced(document, spools)
     document = _filled(document, lists)
     return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document))
+
+
+def write_document(source: ScoringState | Iterable[bytes], round_number: int, write: Callable[[bytes], Any], *,
+                   rules_digest: str | None = None) -> RankingDocument:
+    """Write the canonical bytes of round ``round_number``'s ranking document with
+    ``write``, a piece at a time, without holding them (the long lists go through
+    ``state.spool``, as with ``digest_only``): the same bytes as ``replay(...).raw``.
+    Returns the document as ``replay(..., digest_only=True)`` does. Nothing is written if
+    the round cannot be replayed."""
+    state, round_, rules = _round_of(source, round_number, rules_digest)
+    with _collector_paused():
+        document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
+    streamed = _stream_digest(document, spools, write)
+    if streamed is not None:
+        return RankingDocument(round_number, document, None, streamed)
+    whole = replay(state, round_number, rules_digest=rules_digest)
+    assert whole.raw is not None
+    write(whole.raw)
+    return whole
+
+
+def _round_of(source: ScoringState | Iterable[bytes], round_number: int,
+              rules_digest: str | None) -> tuple[ScoringState, Round, Rules]:
+    state = source if isinstance(source, ScoringState) else state_of(source)
+    round_ = state.rounds.get(round_number)
+    if round_ is None:
+        raise ReplayError(f"no round {round_number} in this ledger")
+    digest = rules_digest or round_.rules
+    rules = state.rules.get(digest)
+    if rules is None:  # pragma: no cover - R-11.3 admits no such round
+        raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
+    return state, round_, rules
 
 
 @contextmanager
@@ -190,35 +215,38 @@ def _spliced(document: dict[str, Any], spools: list[list[bytes]]) -> bytes | Non
     return b"".join(out)
 
 
-def _stream_digest(document: dict[str, Any], spools: list[Spool]) -> str | None:
+def _stream_digest(document: dict[str, Any], spools: list[Spool],
+                   write: Callable[[bytes], Any] | None = None) -> str | None:
     """SHA-256 of the bytes :func:`_spliced` would give, without holding them: the spools
-    are read in batches (they may be files)."""
+    are read in batches (they may be files); ``write``, if given, gets those bytes piece
+    by piece. None, with nothing written, if a marker is not found exactly once."""
     found = _pieces(document, spools)
     if found is None:
         return None
     raw, pieces = found
     h = hashlib.sha256()
+
+    def update(data: bytes) -> None:
+        h.update(data)
+        if write is not None:
+            write(data)
+
     done = 0
     for begin, end, spool in pieces:
-        h.update(raw[done:begin])
-        h.update(b"[")
+        update(raw[done:begin] + b"[")
         batch: list[bytes] = []
         first = True
         for item in spool:
             batch.append(item)
             if len(batch) >= 4096:
-                if not first:
-                    h.update(b",")
-                h.update(b",".join(batch))
+                update(b",".join(batch) if first else b"," + b",".join(batch))
                 batch.clear()
                 first = False
         if batch:
-            if not first:
-                h.update(b",")
-            h.update(b",".join(batch))
-        h.update(b"]")
+            update(b",".join(batch) if first else b"," + b",".join(batch))
+        update(b"]")
         done = end
-    h.update(raw[done:])
+    update(raw[done:])
     return h.hexdigest()
 
 
