@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from binascii import hexlify
+from collections import defaultdict
 from contextlib import contextmanager
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -278,8 +279,8 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     places = rules.places
     open_seq = round_.open_seq
 
-    raw_by_org: dict[str, dict[int, int]] = {o: {} for o in eligible}
-    breakdown: dict[str, dict[tuple[str, str, int], int]] = {o: {} for o in eligible}
+    raw_by_org: dict[str, defaultdict[int, int]] = {o: defaultdict(int) for o in eligible}
+    breakdown: dict[str, defaultdict[tuple[str, str, int], int]] = {o: defaultdict(int) for o in eligible}
     # Counted incidents per organization and the exclusions, in their final order: the
     # canonical bytes of each item (in a spool) and, with ``dicts``, the item as a dict.
     contributions: dict[str, Spool] = {o: spool() for o in eligible}
@@ -360,20 +361,20 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         base = 0
                         for _, part in parts:
                             base += part
-                    item_id = _json_text(incident_id)
+                    if incident_id.isascii() and incident_id.isprintable() and '"' not in incident_id and "\\" not in incident_id:
+                        item_id = b'"%s"' % incident_id.encode()  # as _json_text, inline
+                    else:
+                        item_id = _json_text(incident_id)
                     statement = hexlify(digest)
                     tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (item_id, seq, statement)
                     for org, multiplier in counted:
                         total = base * multiplier
-                        by_share = raw_by_org[org]
-                        by_share[share] = by_share.get(share, 0) + total
+                        raw_by_org[org][share] += total
                         cells = breakdown[org]
                         if single:  # its one cell gets the whole contribution
-                            cell = (kind, role, share)
-                            cells[cell] = cells.get(cell, 0) + total
+                            cells[(kind, role, share)] += total
                         for role_, part in parts:
-                            cell = (kind, role_, share)
-                            cells[cell] = cells.get(cell, 0) + part * multiplier
+                            cells[(kind, role_, share)] += part * multiplier
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
                         if text is None:
