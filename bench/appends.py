@@ -33,6 +33,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,13 +57,20 @@ def _items(builder, story, count: int):
 
 
 def run(base: int, single: int, bulk: int) -> dict[str, float]:
+    work = Path(tempfile.mkdtemp(prefix="bench-appends-"))
+    try:
+        return _run(work, base, single, bulk)
+    finally:
+        shutil.rmtree(work)
+
+
+def _run(work: Path, base: int, single: int, bulk: int) -> dict[str, float]:
     sys.path.insert(0, str(HERE))
     from generate import build
 
     from ledger.scoring.demo_data import Story
     from ledger.store import LedgerStore
 
-    work = Path(tempfile.mkdtemp(prefix="bench-appends-"))
     builder, _ = build(work / "ledger", base)
     operator = builder.keys["operator"]
     db = work / "ledger" / "ledger.db"
@@ -142,6 +150,7 @@ def run_existing(db: Path, state: Path | None, count: int, interval: float, seed
         items.append(builder.signed(story.statement("incident.record", body, seconds=5), [story.recorder()]))
     operator = builder.keys["operator"]
     builder.store.close()
+    shutil.rmtree(small)
     out: dict[str, float] = {"entries_before": size, "appends": count, "checkpoint_interval": interval}
     t0 = time.perf_counter()
     store = LedgerStore.open(db, state=state, checkpoint_interval=interval)
