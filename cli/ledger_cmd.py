@@ -106,7 +106,9 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
 @click.option("--log-key", "log_keys", multiple=True, help="Pin the log's verifier key (name+keyid+base64) instead of trusting the ledger's own operator keys.")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=1, show_default=True, help="Check signatures on this many processes (0: one per CPU). The result is the same.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Incremental: resume from the verifier state saved in this file by an earlier clean run of yours, and save it again (SPEC.md 9).")
-def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_keys, jobs: int, state_file: Path | None) -> None:
+@click.option("--since-checkpoint", is_flag=True, help="With --state: do not re-read the entries the state covers; the new entries must extend them into the tree of a signed checkpoint (the ledger's latest, or --checkpoint FILE).")
+def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_keys, jobs: int, state_file: Path | None,
+           since_checkpoint: bool) -> None:
     """Verify every entry of a ledger (SQLite file, exported bundle, or published
     directory or URL) from its raw bytes, and check it against signed checkpoints.
 
@@ -119,18 +121,23 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
       ledger verify bundle.jsonl --json
       ledger verify bundle.jsonl --jobs 0      (all CPUs)
       ledger verify ledger.db --state ~/.cache/ledger.state   (only new entries)
+      ledger verify ledger.db --state ~/.cache/ledger.state --since-checkpoint
       ledger verify https://ledger.example.org/mx --checkpoint saved-checkpoint.txt
     """
     from ledger.parallel import default_workers
     from ledger.remote import is_url
 
     checkpoints = [(str(f), read_input(f, "checkpoint")) for f in checkpoint_files]
+    if since_checkpoint and state_file is None:
+        raise click.UsageError("--since-checkpoint needs --state FILE")
     if state_file is not None:
-        if checkpoints or log_keys or is_url(path) or jobs != 1:
-            raise click.UsageError("--state cannot be combined with --checkpoint, --log-key, --jobs or a URL")
+        if (checkpoints and not since_checkpoint) or log_keys or is_url(path) or jobs != 1:
+            raise click.UsageError("--state cannot be combined with --log-key, --jobs, a URL, or --checkpoint "
+                                   "(except with --since-checkpoint)")
         from ledger.incremental import verify_incremental
 
-        report = verify_incremental(Path(path), state_file, keep=max_violations)
+        report = verify_incremental(Path(path), state_file, keep=max_violations, since_checkpoint=since_checkpoint,
+                                    checkpoints=checkpoints)
     else:
         with progress("verifying") as bar:
             report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,

@@ -162,6 +162,18 @@ class CheckpointAuditor:
     def root(self) -> bytes:
         return self._builder.root()
 
+    def resume(self, builder: TreeBuilder, policy: Policy | None) -> None:
+        """Start from the tree of entries already verified (a saved verifier state) instead
+        of an empty one; ``policy`` is the policy in force after them. ``builder`` is then
+        extended by :meth:`observe`."""
+        self._builder = builder
+        self._policy = policy
+        if policy is not None:
+            for kid in policy.roles["operator"].key_ids:
+                self._all_operators.setdefault(kid, policy)
+        if builder.size in self._wanted:
+            self._snapshots[builder.size] = _Snapshot(builder.root(), policy, policy)
+
     def observe(self, leaf_hash: bytes, policy_after: Policy | None) -> None:
         before = self._policy
         self._builder.append(leaf_hash)

@@ -38,8 +38,12 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .audit import AuditReport
+from .checkpoints import CheckpointAuditor
 from .diskstate import LAYOUT, DiskState, attach, disk_verifier
+from .errors import InputError, LedgerError
 from .keys import PublicKey
+from .merkle import TreeBuilder, leaf_hash
+from .note import Checkpoint, parse_note
 from .scoring.process import scoring_process
 from .scoring.state import MemoryIncidents
 from .verify import Verifier, Violation
@@ -71,14 +75,26 @@ def _small_state(verifier: Verifier) -> bytes:
             process.state.incidents, process.state.spool = kept[1]
 
 
-def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes) -> None:
-    """Record the verifier's state for ``prefix_digest`` in ``disk`` and commit."""
+def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes, tree: TreeBuilder | None = None) -> None:
+    """Record the verifier's state for ``prefix_digest`` (b"": not known, see
+    :func:`verify_incremental`) and the Merkle tree of the entries (``tree``) in ``disk``,
+    and commit."""
     disk.set_meta("magic", MAGIC)
     disk.set_meta("layout", LAYOUT)
     disk.set_meta("size", str(verifier.size).encode())
     disk.set_meta("prefix", prefix_digest)
+    disk.set_meta("tree", b"" if tree is None or tree.size != verifier.size else b"".join(tree.frontier))
     disk.set_meta("verifier", _small_state(verifier))
     disk.commit()
+
+
+def load_tree(disk: DiskState, size: int) -> TreeBuilder | None:
+    """The Merkle tree of the first ``size`` entries saved with a state, if it was."""
+    data = disk.get_meta("tree") or b""
+    hashes = [data[i:i + 32] for i in range(0, len(data), 32)]
+    if len(hashes) != bin(size).count("1") or (size and not data):
+        return None
+    return TreeBuilder(size, hashes)
 
 
 def load(path: Path) -> tuple[int, bytes, Verifier, DiskState] | None:
@@ -104,12 +120,37 @@ def load(path: Path) -> tuple[int, bytes, Verifier, DiskState] | None:
 class IncrementalReport(AuditReport):
     resumed_from: int = 0  # entries taken from the snapshot (0: verified from the start)
     new_entries: int = 0
+    anchored: bool = False  # resumed without re-reading the prefix, tied to a checkpoint
+
+
+def _checkpoint_size(data: bytes) -> int | None:
+    try:
+        return Checkpoint.parse(parse_note(data)[0]).size
+    except LedgerError:
+        return None  # the auditor reports it
+
+
+def _stored_checkpoint(path: Path) -> list[tuple[str, bytes]]:
+    """The latest checkpoint a SQLite ledger holds, as (source, note bytes); [] otherwise."""
+    from .store import LedgerStore, is_sqlite_file
+
+    if not is_sqlite_file(path):
+        return []
+    with LedgerStore.open(path, readonly=True) as store:
+        latest = store.tree.latest_checkpoint()
+    return [] if latest is None else [(f"{path} (latest stored checkpoint)", latest[2])]
 
 
 def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[str], *,
-                       keep: int = 1000) -> IncrementalReport:
+                       keep: int = 1000, since_checkpoint: bool = False,
+                       checkpoints: list[tuple[str, bytes]] | None = None) -> IncrementalReport:
     """Verify ``path`` (SQLite ledger or bundle), resuming from ``state`` when it describes
-    exactly the ledger's first entries; save the state when every entry passed."""
+    exactly the ledger's first entries; save the state when every entry passed.
+
+    ``since_checkpoint``: resume without reading the first ``n`` entries again; instead,
+    the Merkle tree saved with the state, extended by the new entries, must match a signed
+    checkpoint of size ``n`` or more (the ledger's own latest one, or one of ``checkpoints``)
+    (SPEC.md 9). Without a usable state this is an ordinary full run."""
     from .store import open_entries
 
     path, state = Path(path), Path(state)
@@ -117,23 +158,45 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
     verifier: Verifier | None = None
     disk: DiskState | None = None
     fresh: Path | None = None
+    tree: TreeBuilder | None = None
+    auditor: CheckpointAuditor | None = None
     resumed = 0
     saved = False
-    entries = open_entries(path)
-    prefix = hashlib.sha256()
+    prefix: Any = hashlib.sha256()
     if loaded is not None:
         size, digest, candidate, candidate_disk = loaded
-        seen = 0
-        for raw in itertools.islice(entries, size):
-            prefix.update(raw)
-            prefix.update(b"\n")
-            seen += 1
-        if seen == size and prefix.digest() == digest:
-            verifier, disk, resumed = candidate, candidate_disk, size
+        saved_tree = load_tree(candidate_disk, size)
+        if since_checkpoint and saved_tree is not None:
+            anchors = list(checkpoints or []) + _stored_checkpoint(path)
+            for source, data in anchors:
+                found = _checkpoint_size(data)
+                if found is not None and found < size:
+                    candidate_disk.close()
+                    raise InputError(f"checkpoint {source} (size {found}) is older than the saved state "
+                                     f"(size {size}): verify without --since-checkpoint to check it")
+            auditor = CheckpointAuditor(anchors)
+            auditor.resume(saved_tree, candidate.context.policy)
+            verifier, disk, resumed, tree, prefix = candidate, candidate_disk, size, saved_tree, None
+            entries = open_entries(path, size)
         else:
-            candidate_disk.close()
-            _close(entries)
-            entries, prefix = open_entries(path), hashlib.sha256()
+            entries = open_entries(path)
+            rebuilt = TreeBuilder() if saved_tree is None or not digest else None
+            seen = 0
+            for raw in itertools.islice(entries, size):
+                prefix.update(raw)
+                prefix.update(b"\n")
+                if rebuilt is not None:
+                    rebuilt.append(leaf_hash(raw))
+                seen += 1
+            same = seen == size and (prefix.digest() == digest if digest else
+                                     saved_tree is not None and rebuilt is not None and rebuilt.root() == saved_tree.root())
+            if same:
+                verifier, disk, resumed, tree = candidate, candidate_disk, size, saved_tree or rebuilt
+            else:
+                candidate_disk.close()
+                _close(entries)
+    if verifier is None:
+        entries, prefix = open_entries(path), hashlib.sha256()
     try:
         if disk is None or verifier is None:
             fresh = state.with_name(state.name + ".tmp")
@@ -142,7 +205,9 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
             disk = DiskState(str(fresh))
             verifier = disk_verifier(disk)
-        report = IncrementalReport(str(path), resumed_from=resumed)
+            tree = TreeBuilder()
+        assert tree is not None
+        report = IncrementalReport(str(path), resumed_from=resumed, anchored=auditor is not None)
 
         def note(found: list[Violation]) -> None:
             report.violation_count += len(found)
@@ -152,11 +217,26 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
 
         for raw in entries:
             note(verifier.feed(raw))
-            prefix.update(raw)
-            prefix.update(b"\n")
+            assert verifier.head is not None
+            if auditor is not None:
+                auditor.observe(verifier.head, verifier.context.policy)  # extends ``tree``
+            else:
+                tree.append(verifier.head)
+            if prefix is not None:
+                prefix.update(raw)
+                prefix.update(b"\n")
             report.new_entries += 1
-        if verifier.violations_seen == 0 and verifier.head is not None and report.new_entries:
-            save(disk, verifier, prefix.digest())
+        if auditor is not None:
+            if not auditor.items:
+                raise InputError(f"no signed checkpoint of size {resumed} to {verifier.size} to anchor the "
+                                 f"saved state to: give --checkpoint FILE, or verify without --since-checkpoint")
+            # Every given checkpoint is judged (R-14.x); one that fails is a violation, so the
+            # run fails and nothing is saved: the saved tree does not match the signed one.
+            report.checkpoints = auditor.finish(verifier.context.origin)
+            for result in report.checkpoints:
+                note(result.violations)
+        if verifier.violations_seen == 0 and report.violation_count == 0 and verifier.head is not None and report.new_entries:
+            save(disk, verifier, prefix.digest() if prefix is not None else b"", tree)
             saved = True
         note(verifier.finish())
         report.take_final_state(verifier)
@@ -177,7 +257,7 @@ def _close(entries: Iterator[bytes]) -> None:
         close()
 
 
-__all__ = ["save", "load", "verify_incremental", "IncrementalReport", "MAGIC"]
+__all__ = ["save", "load", "load_tree", "verify_incremental", "IncrementalReport", "MAGIC"]
 
 
 class StateCache:

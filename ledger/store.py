@@ -629,8 +629,11 @@ def sqlite_problem(exc: sqlite3.DatabaseError) -> str:
     return text
 
 
-def open_entries(path: str | os.PathLike[str]) -> Iterator[bytes]:
-    """The raw entries of a SQLite ledger or a bundle file, streaming, by sniffing the file."""
+def open_entries(path: str | os.PathLike[str], start: int = 0) -> Iterator[bytes]:
+    """The raw entries of a SQLite ledger or a bundle file from ``start`` on, streaming, by
+    sniffing the file (a bundle's earlier lines are read, not parsed or hashed)."""
+    import itertools
+
     from .bundle import read_bundle
 
     path = Path(path)
@@ -641,7 +644,7 @@ def open_entries(path: str | os.PathLike[str]) -> Iterator[bytes]:
     if is_sqlite_file(path):
         store = LedgerStore.open(path, readonly=True)
         try:
-            yield from store.iter_raw()
+            yield from store.iter_raw(start)
         finally:
             store.close()
         return
@@ -650,7 +653,7 @@ def open_entries(path: str | os.PathLike[str]) -> Iterator[bytes]:
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     with handle:
-        yield from read_bundle(handle, str(path))
+        yield from itertools.islice(read_bundle(handle, str(path)), start, None)
 
 
 __all__ = ["LedgerStore", "LedgerError", "Violation", "open_entries", "is_sqlite_file"]

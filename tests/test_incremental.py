@@ -9,6 +9,7 @@ import pytest
 
 from core_fixtures import OPERATOR, bundle_of, run_ledger, standard_chain
 from ledger.audit import verify_path
+from ledger.errors import InputError
 from ledger.incremental import load, verify_incremental
 from ledger.scoring import authoring as A
 from ledger.store import LedgerStore
@@ -251,3 +252,114 @@ def test_cli_append_with_state(chain, db, tmp_path):
         result = run_ledger("append", db, path, "--operator-key", key, "--state", state)
         assert result.returncode == 0, result.stderr
     assert _state_size(state) == verify_path(db).size
+
+
+# -- anchored to a checkpoint: the prefix is not read again (--since-checkpoint) -------------
+
+def _fork(chain, path: Path, keep: int, orgs: list[str]) -> Path:
+    """A store with the chain's first ``keep`` entries, then ``orgs``: the same operator's
+    other history, with checkpoints signed by the same key."""
+    genesis, rest = chain.items[0], chain.items[1:keep]
+    with LedgerStore.create(path, genesis, chain.keys[OPERATOR]) as store:
+        for statement, signatures in rest:
+            store.append(statement, signatures, chain.keys[OPERATOR])
+        for name in orgs:
+            statement = chain.org(name)
+            store.append(statement, chain.sign(statement, ["recorder-1"]), chain.keys[OPERATOR])
+    return path
+
+
+def _checkpoint_of(db: Path) -> bytes:
+    with LedgerStore.open(db, readonly=True) as store:
+        latest = store.tree.latest_checkpoint()
+    assert latest is not None
+    return latest[2]
+
+
+def test_since_checkpoint_verifies_the_new_entries_against_the_stored_checkpoint(chain, db, tmp_path):
+    state = tmp_path / "state"
+    size = verify_incremental(db, state).size
+    _append_orgs(chain, db, ["anchored-1", "anchored-2"])
+    report = verify_incremental(db, state, since_checkpoint=True)
+    assert report.ok and report.anchored and report.resumed_from == size and report.new_entries == 2
+    assert [(c.size, c.ok, c.consistent) for c in report.checkpoints] == [(size + 2, True, True)]
+    full = verify_path(db)
+    assert (report.size, report.head, report.ledger_id) == (full.size, full.head, full.ledger_id)
+    # the state it saved (no prefix digest: the prefix was not read) resumes both ways
+    _append_orgs(chain, db, ["anchored-3"])
+    assert verify_incremental(db, state, since_checkpoint=True).resumed_from == size + 2
+    _append_orgs(chain, db, ["anchored-4"])
+    default = verify_incremental(db, state)  # re-reads the prefix, compares its Merkle root
+    assert default.ok and not default.anchored and default.resumed_from == size + 3
+    _same(default, verify_path(db))
+
+
+def test_since_checkpoint_does_not_read_the_prefix_but_the_default_mode_does(chain, db, tmp_path):
+    """What the anchor trusts, shown: a bundle whose old entries were altered after the
+    state was saved, with the operator's genuine checkpoint. The anchored run reads only
+    the new entries (so it does not see the local damage; the checkpoint commits to the
+    original bytes), the default run reads everything and does."""
+    state = tmp_path / "state"
+    raws = _verified_raws(db, state)
+    _append_orgs(chain, db, ["later-1"])
+    with LedgerStore.open(db, readonly=True) as store:
+        grown = list(store.iter_raw())
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_bytes(bundle_of([raws[0], raws[1].replace(b'"name":"', b'"name":"X', 1)] + grown[2:]))
+    checkpoint = [("cp", _checkpoint_of(db))]
+    anchored = verify_incremental(damaged, state, since_checkpoint=True, checkpoints=checkpoint)
+    assert anchored.ok and anchored.new_entries == 1
+    assert not verify_incremental(damaged, tmp_path / "other-state").ok
+
+
+def test_since_checkpoint_exposes_a_rewritten_history_signed_by_the_operator(chain, db, tmp_path):
+    state = tmp_path / "state"
+    size = verify_incremental(db, state).size
+    # same length: no new entry to link, only the signed root can tell
+    same_length = _fork(chain, tmp_path / "fork-a.db", size - 2, ["fork-1", "fork-2"])
+    report = verify_incremental(same_length, state, since_checkpoint=True)
+    assert not report.ok and report.new_entries == 0
+    assert [v.rule for v in report.violations] == ["R-14.4"]
+    # longer: the first new entry does not link to the verified head either
+    longer = _fork(chain, tmp_path / "fork-b.db", size - 2, ["fork-1", "fork-2", "fork-3"])
+    report = verify_incremental(longer, state, since_checkpoint=True)
+    assert {v.rule for v in report.violations} == {"R-7.5", "R-14.4"}
+    # the state is left as it was: the genuine ledger still resumes
+    _append_orgs(chain, db, ["after-fork"])
+    assert verify_incremental(db, state, since_checkpoint=True).ok
+
+
+def test_since_checkpoint_needs_a_checkpoint_no_older_than_the_state(chain, db, tmp_path):
+    state = tmp_path / "state"
+    old_checkpoint = _checkpoint_of(db)
+    raws = _verified_raws(db, state)
+    bundle = tmp_path / "ledger.jsonl"
+    _append_orgs(chain, db, ["cp-1"])
+    with LedgerStore.open(db, readonly=True) as store:
+        bundle.write_bytes(bundle_of(list(store.iter_raw())))
+    with pytest.raises(InputError, match="no signed checkpoint"):
+        verify_incremental(bundle, state, since_checkpoint=True)
+    older = _truncated_checkpoint(chain, tmp_path, len(raws) - 1)
+    with pytest.raises(InputError, match="older than the saved state"):
+        verify_incremental(bundle, state, since_checkpoint=True, checkpoints=[("old", older)])
+    # the checkpoint at exactly the state's size anchors it too (no new entry needed)
+    at_state = verify_incremental(bundle, state, since_checkpoint=True,
+                                  checkpoints=[("at-state", old_checkpoint), ("cp", _checkpoint_of(db))])
+    assert at_state.ok and at_state.anchored and at_state.new_entries == 1
+    assert [c.size for c in at_state.checkpoints] == [len(raws), len(raws) + 1]
+
+
+def _truncated_checkpoint(chain, tmp_path: Path, size: int) -> bytes:
+    """A genuine checkpoint of the chain's first ``size`` entries."""
+    return _checkpoint_of(_fork(chain, tmp_path / f"first-{size}.db", size, []))
+
+
+def test_cli_since_checkpoint(chain, db, tmp_path):
+    state = tmp_path / "state"
+    assert run_ledger("verify", db, "--state", state).returncode == 0
+    _append_orgs(chain, db, ["cli-anchored"])
+    result = run_ledger("verify", db, "--state", state, "--since-checkpoint")
+    assert result.returncode == 0, result.stderr
+    assert "signed and consistent" in result.stdout and "OK:" in result.stdout
+    usage = run_ledger("verify", db, "--since-checkpoint")
+    assert usage.returncode == 2 and "--since-checkpoint needs --state" in usage.stderr
