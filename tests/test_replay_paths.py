@@ -226,3 +226,18 @@ def test_replay_json_prints_the_document_bytes(tmp_path):
         assert result.stdout == replay(state, number).raw + b"\n"
     missing = subprocess.run([ledger, "replay", str(db), "--round", "99", "--json"], capture_output=True, timeout=300)
     assert missing.returncode != 0 and missing.stdout == b"" and b"no round 99" in missing.stderr
+
+
+@pytest.mark.parametrize("count", [0, 1, 5, 30_000])
+def test_a_file_spool_joins_its_items_with_commas(count):
+    from ledger.diskstate import FileSpool
+
+    rng = random.Random(count)
+    items = [b'{"i":%d,"t":"%s"}' % (i, b"x" * rng.randrange(0, 90)) for i in range(count)]
+    spool, again = FileSpool(), FileSpool()
+    for item in items:
+        spool.append(item)
+        again.append(item)
+    pieces = list(spool.joined())
+    assert b"".join(pieces) == b",".join(items) == b",".join(list(again))
+    assert count < 30_000 or len(pieces) > 1  # more than a MiB: several pieces
