@@ -35,9 +35,10 @@ from scoring_fixtures import TWO_SOURCES, MiniLedger, src
 TINY = {"buffer": 3, "block": 2, "bloom_bits": 64}
 
 
-def varied_ledger() -> MiniLedger:
+def varied_ledger(disputes: bool = True) -> MiniLedger:
     """One round with every exclusion reason, several victims and attributions per
-    incident, an amendment, disputes (upheld and open) and a late incident."""
+    incident, an amendment, disputes (upheld and open; unless ``disputes`` is False) and a
+    late incident."""
     m = MiniLedger()
     m.orgs("alpha", "beta", "gamma")
     first = m.adopt(1, contested={"mode": "discount", "factor": "0.5"}, joint="split")
@@ -61,10 +62,11 @@ def varied_ledger() -> MiniLedger:
                          attributions=[A.attribution("gamma"), A.attribution("alpha")], sources=TWO_SOURCES)
     m.add("incident.amend", {"incident": amended, "reason": "new facts"})
     m.add("incident.retract", {"incident_id": "i-05", "reason": "hoax"})
-    for dispute, incident, org in (("d1", "i-02", "alpha"), ("d2", "i-06", "beta"), ("d3", "multi", "alpha")):
+    for dispute, incident, org in (("d1", "i-02", "alpha"), ("d2", "i-06", "beta"), ("d3", "multi", "alpha"))[:3 * disputes]:
         m.add("attribution.dispute", {"dispute_id": dispute, "incident_id": incident, "org": org, "basis": "other",
                                       "raised_by": "panel", "grounds": "g", "sources": [src("y")]})
-    m.add("dispute.resolve", {"dispute_id": "d1", "outcome": "upheld", "justification": "ballistics"})
+    if disputes:
+        m.add("dispute.resolve", {"dispute_id": "d1", "outcome": "upheld", "justification": "ballistics"})
     m.close(1, "2026-02-01")
     m.incident("late", "2026-01-15", "beta")  # recorded after the close
     m.decide(1)
@@ -241,3 +243,16 @@ def test_a_file_spool_joins_its_items_with_commas(count):
     pieces = list(spool.joined())
     assert b"".join(pieces) == b",".join(items) == b",".join(list(again))
     assert count < 30_000 or len(pieces) > 1  # more than a MiB: several pieces
+
+
+@pytest.mark.parametrize("disputes", [False, True])
+def test_the_usual_incidents_fast_steps_give_the_general_steps_result(disputes, monkeypatch):
+    from ledger.scoring import replay as module
+
+    state = varied_ledger(disputes).state
+    fast = {d: replay(state, 1, rules_digest=d) for d in state.rules_versions}
+    monkeypatch.setattr(module, "_FAST_PATH", False)
+    for digest, document in fast.items():
+        general = replay(state, 1, rules_digest=digest)
+        assert general.raw == document.raw and general.document == document.document
+        assert document.document["counts"]["incidents_counted"] > 5
