@@ -439,17 +439,26 @@ class FileSpool:
 
     def __init__(self) -> None:
         self.file = tempfile.TemporaryFile()
-        self.count = 0
+        self.count = 0  # items written to the file
+        self.pending: list[bytes] = []  # items not yet written (at most 4,096)
 
     def append(self, item: bytes) -> None:
-        self.file.write(item)
-        self.file.write(b"\n")
-        self.count += 1
+        pending = self.pending
+        pending.append(item)
+        if len(pending) >= 4096:
+            self._write()
+
+    def _write(self) -> None:
+        if self.pending:
+            self.file.write(b"\n".join(self.pending) + b"\n")
+            self.count += len(self.pending)
+            self.pending = []
 
     def __len__(self) -> int:
-        return self.count
+        return self.count + len(self.pending)
 
     def __iter__(self) -> Iterator[bytes]:
+        self._write()
         self.file.flush()
         self.file.seek(0)
         for line in self.file:
@@ -460,6 +469,7 @@ class FileSpool:
         """The items joined by ``,``, in pieces of about a MiB (what the replay hashes):
         every item is followed by a newline and holds none, so each newline but the last
         becomes a comma. Like iterating, this reads the spool once and closes it."""
+        self._write()
         self.file.flush()
         self.file.seek(0)
         pending = b""

@@ -240,6 +240,7 @@ def test_a_file_spool_joins_its_items_with_commas(count):
     for item in items:
         spool.append(item)
         again.append(item)
+    assert len(spool) == len(again) == count
     pieces = list(spool.joined())
     assert b"".join(pieces) == b",".join(items) == b",".join(list(again))
     assert count < 30_000 or len(pieces) > 1  # more than a MiB: several pieces
