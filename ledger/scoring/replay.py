@@ -50,7 +50,8 @@ class RankingDocument:
 
     ``replay(..., digest_only=True)`` computes the digest without holding the document:
     then ``raw`` is None and the document's long lists (``excluded`` and each
-    organization's ``incidents``) are None; everything else is there."""
+    organization's ``incidents``) are placeholder strings (``@@spool-N@@``); everything
+    else is there. So is it for :func:`write_document`."""
 
     round: int
     document: dict[str, Any]
