@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
+from .gcpause import collector_paused
 from .errors import InputError, LedgerError, StoreError
 from .keys import SigningKey
 from . import canonical
@@ -278,7 +279,7 @@ class LedgerStore:
         items = list(items)
         if not items:
             return []  # nothing to append: no transaction, no checkpoint
-        with self._write_transaction(), _no_cyclic_gc():
+        with self._write_transaction(), collector_paused():
             verifier = self.verifier()
             appended: list[Entry] = []
             hashes: list[bytes] = []  # leaf hash of each entry, as the verifier computed it (its head)
@@ -406,24 +407,6 @@ class LedgerStore:
                 self.conn.execute("ROLLBACK")
             except sqlite3.DatabaseError:
                 pass
-
-
-@contextmanager
-def _no_cyclic_gc() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector during a batch (restored after, whatever it
-    was). A batch allocates many objects that live on (entries, the verifier's state), and
-    each collection of the older generations walks every live object, the whole verifier
-    state included: about 8% of a bulk import's CPU at 30,000 entries, growing with the
-    ledger. Reference counting still frees everything that is not in a cycle."""
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def seal_new_entry(seq: int, prev: str, statement: Statement, signatures: Sequence[Signature],

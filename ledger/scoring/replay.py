@@ -10,17 +10,16 @@ JSON document whose SHA-256 is the digest a ``round.decide`` entry commits to.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 from binascii import hexlify
 from collections import defaultdict
-from contextlib import contextmanager
 from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable
 
+from ..gcpause import collector_paused
 from .. import canonical
 from ..errors import LedgerError
 from .rules import Rules, display, exact, parse_decimal
@@ -98,12 +97,12 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     """
     state, round_, rules = _round_of(source, round_number, rules_digest)
     if digest_only:
-        with _collector_paused():
+        with collector_paused():
             document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
         streamed = _stream_digest(document, spools)
         if streamed is not None:
             return RankingDocument(round_number, document, None, streamed)
-    with _collector_paused():
+    with collector_paused():
         document, spools, lists = _rank(state, round_, rules)
     raw = _spliced(document, spools)
     document = _filled(document, lists)
@@ -118,7 +117,7 @@ def write_document(source: ScoringState | Iterable[bytes], round_number: int, wr
     Returns the document as ``replay(..., digest_only=True)`` does. Nothing is written if
     the round cannot be replayed."""
     state, round_, rules = _round_of(source, round_number, rules_digest)
-    with _collector_paused():
+    with collector_paused():
         document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
     streamed = _stream_digest(document, spools, write)
     if streamed is not None:
@@ -140,21 +139,6 @@ def _round_of(source: ScoringState | Iterable[bytes], round_number: int,
     if rules is None:  # pragma: no cover - R-11.3 admits no such round
         raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
     return state, round_, rules
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause CPython's cyclic garbage collector while a ranking is computed: the replay
-    allocates about one container per incident read (the records) and per list item, which
-    form no reference cycles, and the collector would otherwise traverse the young ones
-    again and again (~20% of a 10^6-incident replay). Restored on the way out."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def state_of(raws: Iterable[bytes]) -> ScoringState:
