@@ -40,10 +40,9 @@ from typing import Any, Iterator
 from .audit import AuditReport
 from .checkpoints import CheckpointAuditor
 from .diskstate import LAYOUT, DiskState, attach, disk_verifier
-from .errors import InputError, LedgerError
+from .errors import InputError
 from .keys import PublicKey
 from .merkle import TreeBuilder, leaf_hash
-from .note import Checkpoint, parse_note
 from .scoring.process import scoring_process
 from .scoring.state import MemoryIncidents
 from .verify import Verifier, Violation
@@ -92,7 +91,7 @@ def load_tree(disk: DiskState, size: int) -> TreeBuilder | None:
     """The Merkle tree of the first ``size`` entries saved with a state, if it was."""
     data = disk.get_meta("tree") or b""
     hashes = [data[i:i + 32] for i in range(0, len(data), 32)]
-    if len(hashes) != bin(size).count("1") or (size and not data):
+    if len(hashes) != bin(size).count("1"):  # also: saved without a tree
         return None
     return TreeBuilder(size, hashes)
 
@@ -121,13 +120,6 @@ class IncrementalReport(AuditReport):
     resumed_from: int = 0  # entries taken from the snapshot (0: verified from the start)
     new_entries: int = 0
     anchored: bool = False  # resumed without re-reading the prefix, tied to a checkpoint
-
-
-def _checkpoint_size(data: bytes) -> int | None:
-    try:
-        return Checkpoint.parse(parse_note(data)[0]).size
-    except LedgerError:
-        return None  # the auditor reports it
 
 
 def _stored_checkpoint(path: Path) -> list[tuple[str, bytes]]:
@@ -167,14 +159,12 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
         size, digest, candidate, candidate_disk = loaded
         saved_tree = load_tree(candidate_disk, size)
         if since_checkpoint and saved_tree is not None:
-            anchors = list(checkpoints or []) + _stored_checkpoint(path)
-            for source, data in anchors:
-                found = _checkpoint_size(data)
-                if found is not None and found < size:
+            auditor = CheckpointAuditor(list(checkpoints or []) + _stored_checkpoint(path))
+            for result, _, cp in auditor.items:  # an unreadable one is reported by the auditor
+                if cp is not None and cp.size < size:
                     candidate_disk.close()
-                    raise InputError(f"checkpoint {source} (size {found}) is older than the saved state "
+                    raise InputError(f"checkpoint {result.source} (size {cp.size}) is older than the saved state "
                                      f"(size {size}): verify without --since-checkpoint to check it")
-            auditor = CheckpointAuditor(anchors)
             auditor.resume(saved_tree, candidate.context.policy)
             verifier, disk, resumed, tree, prefix = candidate, candidate_disk, size, saved_tree, None
             entries = open_entries(path, size)
@@ -188,8 +178,10 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
                 if rebuilt is not None:
                     rebuilt.append(leaf_hash(raw))
                 seen += 1
-            same = seen == size and (prefix.digest() == digest if digest else
-                                     saved_tree is not None and rebuilt is not None and rebuilt.root() == saved_tree.root())
+            if digest:
+                same = seen == size and prefix.digest() == digest
+            else:  # saved by an anchored run: compare the re-read prefix's Merkle root
+                same = seen == size and saved_tree is not None and rebuilt is not None and rebuilt.root() == saved_tree.root()
             if same:
                 verifier, disk, resumed, tree = candidate, candidate_disk, size, saved_tree or rebuilt
             else:
