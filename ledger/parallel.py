@@ -1,29 +1,29 @@
-"""Parallel verification: everything that depends only on an entry's bytes runs on worker
-processes; the main process runs the sequential rules, in order, unchanged.
+"""Parallel verification: the Ed25519 checks run on worker processes; the main process
+decodes every entry and runs the sequential rules, in order, unchanged.
 
-What an entry's bytes alone decide (``verify.decode_checked``: strict parse and canonical
-form R-7.1, schemas R-7.2, type R-7.3, the decoded entry with its statement digest) and the
-Ed25519 checks (a pure function of public key, signature and message) are computed by
-worker processes, chunk by chunk, ahead of the main process. The main process feeds every
-entry to the ordinary :class:`~ledger.verify.Verifier` with a :class:`Precomputed` hint:
+The main process decodes each entry itself, ahead of the sequential pass, with the
+verifier's own :func:`~ledger.verify.decode_checked` (R-7.1 to R-7.3), and derives from
+that :class:`~ledger.model.Entry` the message of each signature exactly as the verifier
+does: ``statement.signing_message`` for an author's signature ("s") and
+``seal_signing_message(entry.unsealed_bytes())`` for the seal ("e"). Worker processes
+verify those (public key, signature, message) triples with the same
+:meth:`~ledger.keys.PublicKey.verify`, chunk by chunk, while the main process judges
+earlier chunks. Each entry is then fed to the ordinary :class:`~ledger.verify.Verifier`
+with a :class:`Precomputed` hint:
 
-* ``hint.entry``: when the worker's ``decode_checked`` accepted the bytes, the main
-  process rebuilds the same :class:`~ledger.model.Entry` from them (``orjson.loads`` of
-  bytes proven canonical gives the value ``parse_canonical`` returns; the statement and
-  unsealed bytes are slices at offsets the worker checked against its own entry; the
-  signature bytes and the statement digest are the worker's, computed by the same code
-  from the same bytes). The verifier uses it only for that very ``raw`` object, instead
-  of decoding again. When the worker rejected the bytes there is no ``entry`` and the
-  verifier decodes (and words the violation) itself.
-* the mapping ``(kind, raw public key, signature) -> valid``: the verifier consults it
-  only for that kind ("s" statement, "e" seal), key and signature on that same entry, and
-  the worker derived the message from the same bytes with the same code.
+* ``hint.entry``: the Entry decoded from those very bytes; the verifier uses it only for
+  that same ``raw`` object instead of decoding again. When ``decode_checked`` rejected the
+  bytes there is no hint and the verifier decodes (and words the violation) itself.
+* the mapping ``(kind, raw public key, signature) -> valid``: the verifier consults it only
+  for that kind, key and signature on that same entry, whose message is the one the worker
+  checked (computed from the same Entry object by the same functions).
 
 So the report is identical to a sequential run (tested on every tampering case). Workers
-learn public keys from the policies in the ledger itself: before a chunk is sent, the main
-process reads the policies of the genesis and ``policy.update`` entries in it (a key id is
-the SHA-256 of its key, and answers are keyed by the key bytes, so a bogus directory entry
-can only produce an unused answer). Memory stays bounded: at most a few chunks are in flight.
+are told public keys from the policies in the ledger itself (genesis and ``policy.update``
+entries, learned in order as they are decoded); answers are keyed by the key bytes, so a
+key the policy does not in fact hold can only produce an unused answer, and a signature by
+a key not learned gets no answer (the verifier computes it). Memory stays bounded: at most
+``3 * workers`` chunks are in flight.
 """
 
 from __future__ import annotations
@@ -33,140 +33,113 @@ import os
 from collections import deque
 from typing import Any, Callable, Iterable, Iterator
 
-import orjson
-
 from .keys import PublicKey
-from .model import Entry, Signature, Statement, b64decode, seal_signing_message
+from .model import GENESIS_TYPE, Entry, b64decode, seal_signing_message
 
 CHUNK = 256
+
+Answers = dict[tuple[str, bytes, bytes], bool]
+# One signature check for a worker: (raw public key, signature, message).
+Check = tuple[bytes, bytes, bytes]
 
 
 class Precomputed(dict):  # type: ignore[type-arg]
     """Signature answers ``{(kind, raw key, sig): valid}`` plus the entry decoded from the
-    same bytes by a worker (``entry``; None when the worker found a violation)."""
+    same bytes (``entry``)."""
 
     __slots__ = ("entry",)
 
-    def __init__(self, answers: dict[tuple[str, bytes, bytes], bool], entry: Entry | None) -> None:
+    def __init__(self, answers: Answers, entry: Entry | None) -> None:
         super().__init__(answers)
         self.entry = entry
 
 
-# What a worker sends back per entry: None (rejected: the main process decodes and reports),
-# or (answers, statement start, seal member start, seal member length, signature bytes,
-# seal signature bytes, statement digest).
-Result = tuple[dict[tuple[str, bytes, bytes], bool], int, int, int, tuple[bytes, ...], bytes, bytes] | None
-
-_keys: dict[str, PublicKey] = {}
+_worker_keys: dict[bytes, PublicKey] = {}
 
 
-def _public(key_id: str, directory: dict[str, bytes]) -> PublicKey | None:
-    key = _keys.get(key_id)
-    if key is None:
-        raw = directory.get(key_id)
-        if raw is None:
-            return None
+def _verify_checks(checks: list[Check]) -> list[bool | None]:
+    """Worker process body: ``PublicKey.verify`` of each check (None: no answer)."""
+    answers: list[bool | None] = []
+    for key_raw, sig, message in checks:
         try:
-            key = PublicKey.from_raw(raw)
+            key = _worker_keys.get(key_raw)
+            if key is None:
+                key = _worker_keys[key_raw] = PublicKey.from_raw(key_raw)
+            answers.append(key.verify(sig, message))
+        except Exception:  # pragma: no cover - no answer: the verifier checks it itself
+            answers.append(None)
+    return answers
+
+
+_POLICY_TYPES = (GENESIS_TYPE, "policy.update")
+
+
+def _learn_keys(entry: Entry, directory: dict[str, PublicKey]) -> None:
+    """Add the keys of a policy the entry states (schema-checked) to ``directory``."""
+    if entry.type not in _POLICY_TYPES:
+        return
+    for key_id, item in entry.statement.body["policy"]["keys"].items():
+        try:
+            directory[key_id] = PublicKey.from_raw(b64decode(item["public_key"], length=32, what="public key"))
         except Exception:
-            return None
-        _keys[key_id] = key
-    return key
+            continue  # the verifier reports it; no answer for this key
 
 
-def _examine(raw: bytes, directory: dict[str, bytes]) -> Result:
-    """The worker's part for one entry (see the module docstring)."""
+def signature_checks(entry: Entry, directory: dict[str, PublicKey]) -> tuple[list[tuple[str, bytes, bytes]], list[Check]]:
+    """The answers wanted for ``entry`` (kind, key bytes, signature) and the checks that give
+    them, for each signature whose key id ``directory`` knows. Messages as the verifier's."""
+    wanted: list[tuple[str, bytes, bytes]] = []
+    checks: list[Check] = []
+    message = entry.statement.signing_message
+    for signature in entry.signatures:
+        key = directory.get(signature.key_id)
+        if key is not None:
+            wanted.append(("s", key.raw, signature.sig))
+            checks.append((key.raw, signature.sig, message))
+    key = directory.get(entry.seal.key_id)
+    if key is not None:
+        wanted.append(("e", key.raw, entry.seal.sig))
+        checks.append((key.raw, entry.seal.sig, seal_signing_message(entry.unsealed_bytes())))
+    return wanted, checks
+
+
+def precomputed_signatures(raws: Iterable[bytes], workers: int) -> Iterator[tuple[bytes, Precomputed | None]]:
+    """Yield ``(raw, hint)`` for every entry, in order (``hint`` for ``Verifier.feed``:
+    a :class:`Precomputed`, or None when the bytes do not decode), with the signatures
+    verified on ``workers`` processes (at most ``3 * workers`` chunks in flight)."""
     from .verify import _Reject, decode_checked
 
-    try:
-        entry = decode_checked(raw, 0)
-    except _Reject:
-        return None
-    try:
-        statement = entry.statement
-        unsealed = entry.unsealed_bytes()
-        start = len(raw) - 1 - len(statement.raw)
-        cut = len(raw) - len(unsealed)
-        # the seal member sits right after the prev member: '{"prev":' E(prev) ','
-        seal_at = unsealed.index(b',"seq":') if cut > 0 else -1
-        if (start < 0 or raw[start:-1] != statement.raw or seal_at < 0
-                or raw[:seal_at + 1] + raw[seal_at + 1 + cut:] != unsealed):
-            return None  # pragma: no cover - decode_entry slices exactly these
-        answers: dict[tuple[str, bytes, bytes], bool] = {}
-        message = statement.signing_message
-        for signature in entry.signatures:
-            key = _public(signature.key_id, directory)
-            if key is not None:
-                answers[("s", key.raw, signature.sig)] = key.verify(signature.sig, message)
-        key = _public(entry.seal.key_id, directory)
-        if key is not None:
-            answers[("e", key.raw, entry.seal.sig)] = key.verify(entry.seal.sig, seal_signing_message(unsealed))
-        return (answers, start, seal_at + 1, cut, tuple(s.sig for s in entry.signatures), entry.seal.sig,
-                statement.digest)
-    except Exception:  # pragma: no cover - anything odd: no hint, the verifier judges it
-        return None
-
-
-def _work(task: tuple[list[bytes], dict[str, bytes]]) -> list[Result]:
-    raws, directory = task
-    return [_examine(raw, directory) for raw in raws]
-
-
-def _hint(raw: bytes, result: Result) -> Precomputed | None:
-    """The main process's part: the Entry rebuilt from ``raw`` and the worker's result."""
-    if result is None:
-        return None
-    answers, start, seal_at, cut, sigs, seal_sig, digest = result
-    obj = orjson.loads(raw)
-    statement = Statement(obj["statement"], raw[start:-1])
-    statement.__dict__["digest"] = digest  # the worker's sha256 of these same bytes
-    entry = Entry(
-        seq=obj["seq"],
-        prev=obj["prev"],
-        statement=statement,
-        signatures=tuple(Signature(item["key_id"], sig) for item, sig in zip(obj["signatures"], sigs)),
-        seal=Signature(obj["seal"]["key_id"], seal_sig),
-        raw=raw,
-        unsealed=raw[:seal_at] + raw[seal_at + cut:],
-    )
-    return Precomputed(answers, entry)
-
-
-# A policy object's first member in canonical form ("keys" < "roles" < "version" <
-# "witnesses"); one scan per entry. Missing a key only costs the main process a check.
-_POLICY_MARKER = b'"policy":{"keys":'
-
-
-def _learn_keys(raw: bytes, directory: dict[str, bytes]) -> None:
-    if _POLICY_MARKER not in raw:
-        return
-    try:
-        keys = orjson.loads(raw)["statement"]["body"]["policy"]["keys"]
-        for key_id, item in keys.items():
-            directory[key_id] = b64decode(item["public_key"], length=32, what="public key")
-    except Exception:
-        return
-
-
-def precomputed_signatures(raws: Iterable[bytes], workers: int) -> Iterator[tuple[bytes, Any]]:
-    """Yield ``(raw, hint)`` for every entry, in order (``hint`` for ``Verifier.feed``:
-    a :class:`Precomputed` or None), computed on ``workers`` processes (at most
-    ``3 * workers`` chunks in flight)."""
-    directory: dict[str, bytes] = {}
+    directory: dict[str, PublicKey] = {}
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
     with context.Pool(workers) as pool:
-        pending: deque[tuple[list[bytes], Any]] = deque()
+        pending: deque[tuple[list[bytes], list[Any], Any]] = deque()
         chunk: list[bytes] = []
 
         def submit(batch: list[bytes]) -> None:
+            decoded: list[tuple[Entry, list[tuple[str, bytes, bytes]]] | None] = []
+            checks: list[Check] = []
             for raw in batch:
-                _learn_keys(raw, directory)
-            pending.append((batch, pool.apply_async(_work, ((batch, dict(directory)),))))
+                try:
+                    entry = decode_checked(raw, 0)  # the number only words a rejection
+                except _Reject:
+                    decoded.append(None)
+                    continue
+                _learn_keys(entry, directory)  # a genesis is signed by its own policy's keys
+                wanted, more = signature_checks(entry, directory)
+                decoded.append((entry, wanted))
+                checks.extend(more)
+            pending.append((batch, decoded, pool.apply_async(_verify_checks, (checks,))))
 
-        def drain() -> Iterator[tuple[bytes, Any]]:
-            batch, result = pending.popleft()
-            for raw, item in zip(batch, result.get()):
-                yield raw, _hint(raw, item)
+        def drain() -> Iterator[tuple[bytes, Precomputed | None]]:
+            batch, decoded, result = pending.popleft()
+            answers = iter(result.get())
+            for raw, item in zip(batch, decoded):
+                if item is None:
+                    yield raw, None
+                    continue
+                entry, wanted = item
+                known = {w: a for w, a in zip(wanted, answers) if a is not None}
+                yield raw, Precomputed(known, entry)
 
         for raw in raws:
             chunk.append(raw)
@@ -195,4 +168,4 @@ def feed_parallel(verifier: Any, raws: Iterable[bytes], workers: int,
         each(verifier.feed(raw, precomputed))
 
 
-__all__ = ["Precomputed", "precomputed_signatures", "feed_parallel", "default_workers"]
+__all__ = ["Precomputed", "precomputed_signatures", "signature_checks", "feed_parallel", "default_workers"]

@@ -25,7 +25,7 @@ from test_tamper import world  # noqa: F401 - the fixture, shared
 from ledger import canonical, model, validation
 from ledger import verify as verify_mod
 from ledger.fastschema import Unsure
-from ledger.model import Statement, decode_entry, unsealed_entry_bytes
+from ledger.model import Statement, decode_entry, seal_signing_message, unsealed_entry_bytes
 from ledger.scoring.process import ScoringProcess
 from ledger.scoring.state import Org
 
@@ -380,21 +380,37 @@ def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world,
         assert one == two, name
 
 
-def test_parallel_workers_answer_only_what_they_checked():
-    from ledger.parallel import _examine, _hint
+def test_parallel_checks_are_the_verifiers_messages_and_only_for_known_keys():
+    from ledger.parallel import _learn_keys, _verify_checks, signature_checks
 
-    raw = CORPUS[1]
-    obj = canonical.parse(raw)
-    assert _examine(raw, {})[0] == {}  # no keys known: no answers
-    assert _examine(b"{not json", {}) is None  # rejected: the verifier decodes and reports
-    assert _hint(b"{not json", None) is None
-    body = canonical.parse(CORPUS[0])["statement"]["body"]
-    directory = {k: model.b64decode(v["public_key"], length=32, what="k") for k, v in body["policy"]["keys"].items()}
-    result = _examine(raw, directory)
-    answers = result[0]
-    assert answers and all(answers.values())
-    assert {kind for kind, _, _ in answers} == {"s", "e"}
-    assert len(answers) == len(obj["signatures"]) + 1
+    genesis = decode_entry(CORPUS[0], canonical.parse_canonical(CORPUS[0]))
+    entry = decode_entry(CORPUS[1], canonical.parse_canonical(CORPUS[1]))
+    assert signature_checks(entry, {}) == ([], [])  # no keys known: nothing asked, no answers
+    directory: dict = {}
+    _learn_keys(entry, directory)  # not a policy entry: teaches nothing
+    assert directory == {}
+    _learn_keys(genesis, directory)
+    assert directory and all(directory[k].key_id == k for k in directory)
+    wanted, checks = signature_checks(entry, directory)
+    assert [kind for kind, _, _ in wanted] == ["s"] * len(entry.signatures) + ["e"]
+    assert [message for _, _, message in checks] == (
+        [entry.statement.signing_message] * len(entry.signatures) + [seal_signing_message(entry.unsealed_bytes())])
+    assert [(key, sig) for _, key, sig in wanted] == [(key, sig) for key, sig, _ in checks]
+    assert _verify_checks(checks) == [True] * len(checks)
+    key, sig, message = checks[-1]
+    flipped = bytes([sig[0] ^ 1]) + sig[1:]
+    assert _verify_checks([(key, flipped, message), (key, sig, message + b" ")]) == [False, False]
+
+
+def test_parallel_hints_carry_the_decoded_entry_or_nothing_for_bad_bytes():
+    from ledger.parallel import precomputed_signatures
+
+    raws = list(CORPUS) + [b"{not json", CORPUS[1].replace(b'"seq":1', b'"seq":01')]
+    hints = dict(precomputed_signatures(raws, 2))
+    for raw in CORPUS:
+        assert hints[raw] is not None and hints[raw].entry == decode_entry(raw, canonical.parse_canonical(raw))
+        assert hints[raw].entry.raw is raw
+    assert hints[b"{not json"] is None and hints[raws[-1]] is None  # the verifier words the rejection
 
 
 def test_parallel_workers_learn_the_keys_and_decode_every_genuine_entry():
@@ -404,21 +420,6 @@ def test_parallel_workers_learn_the_keys_and_decode_every_genuine_entry():
     hints = [hint for _, hint in precomputed_signatures(raws, 2)]
     assert all(hint is not None and hint.entry is not None for hint in hints)
     assert all(hint and all(hint.values()) for hint in hints)  # every signature answered, valid
-
-
-@pytest.mark.parametrize("index", range(len(CORPUS)))
-def test_parallel_hint_rebuilds_the_decoded_entry(index):
-    from ledger.parallel import _examine, _hint
-
-    raw = CORPUS[index]
-    expected = decode_entry(raw, canonical.parse_canonical(raw))
-    hint = _hint(raw, _examine(raw, {}))
-    assert hint is not None and hint.entry is not None
-    rebuilt = hint.entry
-    assert rebuilt == expected  # seq, prev, statement (obj and bytes), signatures, seal, raw
-    assert rebuilt.unsealed_bytes() == expected.unsealed_bytes()
-    assert rebuilt.statement.digest == expected.statement.digest
-    assert list(rebuilt.statement.obj) == list(expected.statement.obj)  # same member order
 
 
 @settings(max_examples=200, deadline=None)
