@@ -304,6 +304,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--appends", type=int, default=1000)
     parser.add_argument("--ratio-entries", type=int, default=20000, help="entries for the interleaved ratio")
+    parser.add_argument("--parallel-entries", type=int, default=100_000,
+                        help="entries for the interleaved --jobs speed-up (bench/parallel_speed.py)")
     args = parser.parse_args()
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="ledger-bench-"))
@@ -368,6 +370,12 @@ def main() -> int:
         f"same report: {same}")
     row("  speed-up over the 1-core bare loop", f"{speedup:.2f}x", ">= 1.6x", speedup >= 1.6)
     row("  peak memory (main process)", f"{par['maxrss_mb']:.0f} MB")
+    from parallel_speed import interleaved_parallel
+
+    inter_par = interleaved_parallel(args.keep, min(args.parallel_entries, args.entries), args.jobs, rounds=3)
+    results["parallel_interleaved"] = inter_par
+    row(f"  speed-up over the bare loop, interleaved on {inter_par['entries']:,} entries (median of 3)",
+        f"{inter_par['median_speedup']:.2f}x", ">= 1.6x", inter_par["median_speedup"] >= 1.6)
 
     proofs = measure_proofs(db, args.entries)
     results["proofs"] = proofs
