@@ -15,9 +15,10 @@ statements as their authors would (not timed), then times, on a store opened onc
   authors' signatures checked in the main process only (``jobs=1``) and on worker processes
   (``jobs=None``: one per CPU).
 
-``--existing DB --state FILE [--interval S]`` instead appends ``--single`` statements to an
-existing ledger of ``bench/generate.py`` (a copy of the 10^6 ledger of ``bench/run.py`` and of
-its state file: the copy grows), resumed from the state file, as a long-running appender.
+``--existing DB --state FILE [--interval S] [--bulk-batches K]`` instead appends
+``--single`` statements to an existing ledger of ``bench/generate.py`` (a copy of the 10^6
+ledger of ``bench/run.py`` and of its state file: the copy grows), resumed from the state
+file, as a long-running appender, then ``K`` bulk batches of ``--bulk`` statements.
 
 Prints one JSON object. ``--compare DIR`` runs this script alternately with the library of
 DIR (e.g. ``git archive HEAD | tar -x -C DIR``) and with this checkout, ``--rounds`` times,
@@ -119,12 +120,15 @@ def _run(work: Path, base: int, single: int, bulk: int) -> dict[str, float]:
     return out
 
 
-def run_existing(db: Path, state: Path | None, count: int, interval: float, seed: int = 2011) -> dict[str, float]:
+def run_existing(db: Path, state: Path | None, count: int, interval: float, seed: int = 2011,
+                 bulk: int = 0, bulk_batches: int = 0) -> dict[str, object]:
     """Single appends on an existing ledger built by ``bench/generate.py`` (e.g. a COPY of
     the 10^6 ledger of ``bench/run.py``, with a copy of its state file): the store is opened
     once, resumed from ``state`` (not timed), and appends ``count`` new incidents signed by
     the seeded keys. The file grows by ``count`` entries per run; each run picks fresh
-    incident ids from the ledger's size, so runs can follow each other on one copy."""
+    incident ids from the ledger's size, so runs can follow each other on one copy.
+    ``bulk_batches`` > 0: then that many ``append_many`` batches of ``bulk`` statements
+    (the bulk path at that size; entries per second of each batch)."""
     import sqlite3
 
     sys.path.insert(0, str(HERE))
@@ -148,6 +152,9 @@ def run_existing(db: Path, state: Path | None, count: int, interval: float, seed
     for i in range(count):
         body = story.new_incident("golfo-unido", _day(ROUND_START, i % 40))
         items.append(builder.signed(story.statement("incident.record", body, seconds=5), [story.recorder()]))
+    batches = [[builder.signed(story.statement("incident.record",
+                                               story.new_incident("golfo-unido", _day(ROUND_START, i % 40)), seconds=1),
+                               [story.recorder()]) for i in range(bulk)] for _ in range(bulk_batches)]
     operator = builder.keys["operator"]
     builder.store.close()
     shutil.rmtree(small)
@@ -167,6 +174,13 @@ def run_existing(db: Path, state: Path | None, count: int, interval: float, seed
     r1 = resource.getrusage(resource.RUSAGE_SELF)
     out["user_ms_each"] = (r1.ru_utime - r0.ru_utime) / count * 1000
     out["sys_ms_each"] = (r1.ru_stime - r0.ru_stime) / count * 1000
+    rates = []
+    for batch in batches:
+        t0 = time.perf_counter()
+        store.append_many(batch, operator)
+        rates.append(len(batch) / (time.perf_counter() - t0))
+    if rates:
+        out["bulk_per_s_each_batch"] = rates
     t0 = time.perf_counter()
     store.close()  # saves the state file
     out["close_s"] = time.perf_counter() - t0
@@ -206,10 +220,13 @@ def main() -> int:
                         help="instead: single appends on this ledger (a copy: it grows), built by bench/generate.py")
     parser.add_argument("--state", type=Path, default=None, help="with --existing: its verifier state file (a copy)")
     parser.add_argument("--interval", type=float, default=0.0, help="with --existing: checkpoint interval (s)")
+    parser.add_argument("--bulk-batches", type=int, default=0,
+                        help="with --existing: then this many append_many batches of --bulk statements")
     args = parser.parse_args()
     if args.existing is not None:
         forward = ["--existing", str(args.existing.resolve()), "--single", str(args.single),
-                   "--interval", str(args.interval)]
+                   "--interval", str(args.interval), "--bulk", str(args.bulk),
+                   "--bulk-batches", str(args.bulk_batches)]
         forward += ["--state", str(args.state.resolve())] if args.state is not None else []
     else:
         forward = ["--base", str(args.base), "--single", str(args.single), "--bulk", str(args.bulk)]
@@ -217,7 +234,8 @@ def main() -> int:
         compare(args.compare.resolve(), args.rounds, forward)
         return 0
     if args.existing is not None:
-        print(json.dumps(run_existing(args.existing, args.state, args.single, args.interval)))
+        print(json.dumps(run_existing(args.existing, args.state, args.single, args.interval,
+                                             bulk=args.bulk, bulk_batches=args.bulk_batches)))
         return 0
     print(json.dumps(run(args.base, args.single, args.bulk)))
     return 0
