@@ -173,8 +173,7 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             rebuilt = TreeBuilder() if saved_tree is None or not digest else None
             seen = 0
             for raw in itertools.islice(entries, size):
-                prefix.update(raw)
-                prefix.update(b"\n")
+                _hash_line(prefix, raw)
                 if rebuilt is not None:
                     rebuilt.append(leaf_hash(raw))
                 seen += 1
@@ -191,11 +190,7 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
         entries, prefix = open_entries(path), hashlib.sha256()
     try:
         if disk is None or verifier is None:
-            fresh = state.with_name(state.name + ".tmp")
-            for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
-                leftover.unlink(missing_ok=True)
-            os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-            disk = DiskState(str(fresh))
+            fresh, disk = _fresh_state(state)
             verifier = disk_verifier(disk)
             tree = TreeBuilder()
         assert tree is not None
@@ -215,8 +210,7 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             else:
                 tree.append(verifier.head)
             if prefix is not None:
-                prefix.update(raw)
-                prefix.update(b"\n")
+                _hash_line(prefix, raw)
             report.new_entries += 1
         if auditor is not None:
             if not auditor.items:
@@ -241,6 +235,22 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             else:
                 fresh.unlink(missing_ok=True)
     return report
+
+
+def _hash_line(prefix: Any, raw: bytes) -> None:
+    """Feed one entry to the prefix digest as its bundle line (the bytes, then a newline)."""
+    prefix.update(raw)
+    prefix.update(b"\n")
+
+
+def _fresh_state(state: Path) -> tuple[Path, DiskState]:
+    """A new, empty state file ``STATE.tmp`` (mode 0600, leftovers removed): renamed over
+    ``state`` once saved, removed otherwise."""
+    fresh = state.with_name(state.name + ".tmp")
+    for leftover in (fresh, fresh.with_name(fresh.name + "-journal")):
+        leftover.unlink(missing_ok=True)
+    os.close(os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    return fresh, DiskState(str(fresh))
 
 
 def _close(entries: Iterator[bytes]) -> None:
@@ -295,16 +305,11 @@ class StateCache:
                 return verifier
             disk.close()
             self.prefix = hashlib.sha256()
-        self.fresh = self.path.with_name(self.path.name + ".tmp")
-        for leftover in (self.fresh, self.fresh.with_name(self.fresh.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        os.close(os.open(self.fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        self.disk = DiskState(str(self.fresh))
+        self.fresh, self.disk = _fresh_state(self.path)
         return disk_verifier(self.disk)
 
     def fed(self, raw: bytes) -> None:
-        self.prefix.update(raw)
-        self.prefix.update(b"\n")
+        _hash_line(self.prefix, raw)
 
     def save(self, verifier: Verifier) -> None:
         """Record ``verifier`` (which must be the one :meth:`open` returned, fed since) if
