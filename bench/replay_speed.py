@@ -33,7 +33,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+# the ledger package is the installed one (bin/test or pip install .), never the checkout's
+# ledger/ directory, which lacks ledger.schemas and ledger.cli.
 
 
 def old_module(name: str, path: str, rev: str):

@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+# the ledger package is the installed one (bin/test or pip install .), never the checkout's
+# ledger/ directory, which lacks ledger.schemas and ledger.cli.
 
 PY = sys.executable
 

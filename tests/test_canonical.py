@@ -22,12 +22,12 @@ from ledger.errors import CanonicalError, LedgerError
 
 FLOAT_FILES = {"values.json", "structures.json"}
 
-from shared_vectors import vector_path
+from vector_files import vector_path
 
 
 @pytest.fixture(scope="module")
 def jcs_dir() -> Path:
-    """The shared RFC 8785 vectors. Missing vectors are a failure, never a skip."""
+    """The RFC 8785 vectors (tests/vectors/jcs). Missing vectors are a failure, never a skip."""
     jcs = vector_path("jcs")
     assert (jcs / "input").is_dir() and (jcs / "output").is_dir(), f"missing vectors at {jcs}"
     return jcs

@@ -33,12 +33,12 @@ from ledger.keys import PublicKey, SigningKey, key_id, load_private_key, seriali
 
 PASSPHRASE = b"correct horse battery staple"
 
-from shared_vectors import vector_path
+from vector_files import vector_path
 
 
 @pytest.fixture(scope="module")
 def vectors() -> Path:
-    """The shared vectors directory. Missing vectors are a failure, never a skip."""
+    """The vectors directory (tests/vectors). Missing vectors are a failure, never a skip."""
     return vector_path(".")
 
 

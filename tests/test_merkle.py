@@ -25,7 +25,7 @@ from ledger.merkle import (
     verify_inclusion,
 )
 
-from shared_vectors import load_vector
+from vector_files import load_vector
 
 V = load_vector("rfc6962_merkle.json")
 

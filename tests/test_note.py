@@ -36,7 +36,7 @@ from ledger.note import (
     verify_proof,
 )
 
-from shared_vectors import load_vector
+from vector_files import load_vector
 
 V = load_vector("signed_note.json")
 COUNTED: dict[str, int] = {}
