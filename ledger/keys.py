@@ -19,6 +19,11 @@ in error messages or reprs.
   2048 iterations, too weak against offline guessing. Without a passphrase (only on
   request) keys are written as unencrypted PKCS#8 PEM. Reading accepts PKCS#8 PEM
   (encrypted or not) and OpenSSH private keys (encrypted or not; needs ``bcrypt``).
+* Every public key is checked where it enters (:func:`check_public_key`, SPEC 3.1): the
+  canonical encoding of a point of edwards25519 whose order is not a divisor of 8. Anyone can
+  sign for a small-order key (R = B, S = 1 verifies under OpenSSL for the identity), and a
+  non-canonical encoding gives one point a second key id. The check is plain arithmetic
+  here, independent of both libsodium and OpenSSL.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ __all__ = [
     "SIGNATURE_BYTES",
     "SEED_BYTES",
     "key_id",
+    "check_public_key",
     "PublicKey",
     "SigningKey",
     "serialize_private_key",
@@ -58,12 +64,48 @@ _OPENSSH_BEGIN = b"-----BEGIN OPENSSH PRIVATE KEY-----"
 
 
 def key_id(public_raw: bytes) -> str:
-    """Lowercase hex SHA-256 of a 32-byte raw Ed25519 public key (64 characters)."""
-    if type(public_raw) is not bytes or len(public_raw) != PUBLIC_KEY_BYTES:
-        raise SignatureError(
-            f"an Ed25519 public key is {PUBLIC_KEY_BYTES} raw bytes, got {_length(public_raw)}"
-        )
+    """Lowercase hex SHA-256 of a 32-byte raw Ed25519 public key (64 characters); the key
+    must pass :func:`check_public_key`, so a key id always names a canonical encoding."""
+    check_public_key(public_raw)
     return hashlib.sha256(public_raw).hexdigest()
+
+
+# edwards25519 (RFC 8032 section 5.1): -x^2 + y^2 = 1 + d x^2 y^2 over GF(p).
+_P = 2**255 - 19
+_D = -121665 * pow(121666, _P - 2, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def check_public_key(raw: bytes) -> None:
+    """Refuse what no key holder can own (SPEC 3.1 "Public keys"): ``raw`` must be 32 bytes that are
+    the *canonical* encoding (RFC 8032 5.1.3: ``y < p``; not ``x = 0`` with the sign bit set)
+    of a point on edwards25519 that is *not of small order* ([8]A is not the identity).
+    Raises :class:`SignatureError` naming the defect."""
+    if type(raw) is not bytes or len(raw) != PUBLIC_KEY_BYTES:
+        raise SignatureError(
+            f"an Ed25519 public key is {PUBLIC_KEY_BYTES} raw bytes, got {_length(raw)}"
+        )
+    n = int.from_bytes(raw, "little")
+    y, sign = n & ((1 << 255) - 1), n >> 255
+    if y >= _P:
+        raise SignatureError("Ed25519 public key is not canonically encoded (y >= p)")
+    # x^2 = (y^2 - 1) / (d y^2 + 1); the square root as in RFC 8032 5.1.3 step 3.
+    u, v = (y * y - 1) % _P, (_D * y * y + 1) % _P
+    x = u * pow(v, 3, _P) * pow(u * pow(v, 7, _P), (_P - 5) // 8, _P) % _P
+    if v * x * x % _P != u:
+        x = x * _SQRT_M1 % _P
+        if v * x * x % _P != u:
+            raise SignatureError("Ed25519 public key is not a point on edwards25519")
+    if x == 0 and sign:
+        raise SignatureError("Ed25519 public key is not canonically encoded (x = 0 with the sign bit set)")
+    X, Y, Z = x, y, 1
+    for _ in range(3):  # [8]A by three doublings (projective, a = -1)
+        b, c, d = (X + Y) ** 2 % _P, X * X % _P, Y * Y % _P
+        f = (d - c) % _P
+        j = (f - 2 * Z * Z) % _P
+        X, Y, Z = (b - c - d) * j % _P, f * (-c - d) % _P, f * j % _P
+    if X == 0 and Y == Z:
+        raise SignatureError("Ed25519 public key is a small-order point (anyone can sign for it)")
 
 
 def _length(value: object) -> str:
@@ -81,10 +123,7 @@ class PublicKey:
     def __init__(self, raw: bytes) -> None:
         if isinstance(raw, (bytearray, memoryview)):
             raw = bytes(raw)
-        if type(raw) is not bytes or len(raw) != PUBLIC_KEY_BYTES:
-            raise SignatureError(
-                f"an Ed25519 public key is {PUBLIC_KEY_BYTES} raw bytes, got {_length(raw)}"
-            )
+        check_public_key(raw)  # SPEC 3.1 "Public keys": every key enters through here
         try:
             self._key = Ed25519PublicKey.from_public_bytes(raw)
         except ValueError:

@@ -36,7 +36,8 @@ from typing import Any, Iterable, Sequence
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from .errors import ProofError
+from .errors import ProofError, SignatureError
+from .keys import check_public_key
 from .merkle import HASH_SIZE, leaf_hash as _leaf_hash, verify_inclusion
 
 SIG_ED25519 = 0x01
@@ -228,6 +229,10 @@ class NoteVerifier:
             raise ProofError(f"unsupported signature type 0x{sig_type:02x}")
         if len(public_raw) != 32:
             raise ProofError(f"Ed25519 public key must be 32 bytes, got {len(public_raw)}")
+        try:  # SPEC 3.1 "Public keys": no small-order or non-canonical note or witness key
+            check_public_key(bytes(public_raw))
+        except SignatureError as exc:
+            raise ProofError(f"verifier key {name}: {exc.message}") from None
         self.name = name
         self.public_raw = bytes(public_raw)
         self.sig_type = sig_type

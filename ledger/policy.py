@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from .errors import AuthorityError
+from .errors import AuthorityError, SignatureError
 from .keys import PublicKey
 
 ROLES = ("panel", "recorder", "operator")
@@ -55,7 +55,10 @@ class Policy:
         keys: dict[str, PublicKey] = {}
         names: dict[str, str] = {}
         for key_id, info in obj["keys"].items():
-            public = PublicKey.from_base64(info["public_key"])
+            try:  # 6.1 item 1 and SPEC 3.1 "Public keys": no small-order or non-canonical key
+                public = PublicKey.from_base64(info["public_key"])
+            except SignatureError as exc:
+                raise AuthorityError(f"policy key {key_id[:16]}…: {exc.message}") from None
             if public.key_id != key_id:
                 raise AuthorityError(
                     f"policy key id {key_id[:16]}… does not match its key (expected {public.key_id[:16]}…)"
