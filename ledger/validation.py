@@ -1,4 +1,12 @@
-"""JSON Schema (2020-12) validation against the schemas shipped in ``ledger.schemas``."""
+"""JSON Schema (2020-12) validation against the schemas shipped in ``ledger.schemas``.
+
+One validator decides, for every schema and every ``$ref`` between them: ``jsonschema-rs``
+(docs/decisions/0008-one-schema-validator.md). Every resource is compiled as Draft 2020-12
+and every ``pattern`` with ECMA-262 semantics (SPEC 1: ``$`` only at the very end, ``\\d``,
+``\\w`` and ``\\s`` as ECMA-262 defines them), whether a schema is validated at the top or
+reached through a ``$ref`` into a resource with its own ``$schema``. Patterns run on the
+linear-time ``regex`` engine (no backtracking: no pathological input can stall it).
+"""
 
 from __future__ import annotations
 
@@ -7,56 +15,42 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError, best_match
-from referencing import Registry, Resource
+import jsonschema_rs
 
 from .errors import SchemaError
-from .fastschema import CompileError, Compiler, Predicate, Unsure, ecma_pattern
 
-
-def _ecma_pattern_keyword(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
-    if validator.is_type(instance, "string") and ecma_pattern(pattern).search(instance) is None:
-        yield ValidationError(f"{instance!r} does not match {pattern!r}")
-
-
-# The reference validator, with ECMA-262 semantics for a final "$" (see ecma_pattern).
-StrictValidator = validators.extend(Draft202012Validator, validators={"pattern": _ecma_pattern_keyword})
+_MAX_MESSAGE = 160
 
 
 @lru_cache(maxsize=1)
-def _registry() -> Registry:
-    resources_: list[tuple[str, Resource]] = []
+def _schemas() -> dict[str, Any]:
+    out: dict[str, Any] = {}
     for item in resources.files("ledger.schemas").iterdir():
         if item.name.endswith(".json"):
             schema = json.loads(item.read_text(encoding="utf-8"))
-            resources_.append((schema["$id"], Resource.from_contents(schema)))
-    return Registry().with_resources(resources_)
+            out[schema["$id"]] = schema
+    return out
+
+
+@lru_cache(maxsize=1)
+def _registry() -> Any:
+    return jsonschema_rs.Registry(list(_schemas().items()), draft=jsonschema_rs.Draft202012)
 
 
 @lru_cache(maxsize=None)
 def validator(schema_id: str) -> Any:
-    """A compiled validator for the schema with ``$id`` ``schema_id``."""
-    registry = _registry()
-    try:
-        schema = registry.contents(schema_id)
-    except LookupError:
-        raise SchemaError(f"no schema {schema_id!r}") from None
-    return StrictValidator(schema, registry=registry)
-
-
-@lru_cache(maxsize=None)
-def fast_validator(schema_id: str) -> Predicate | None:
-    """The compiled accept-path predicate of a schema (``ledger.fastschema``), or None when
-    the schema uses something the compiler does not implement."""
-    try:
-        return Compiler(_registry().contents).compile(schema_id)
-    except CompileError:
-        return None
+    """The compiled validator for the schema with ``$id`` (or ``$id#/pointer``) ``schema_id``."""
+    base = schema_id.split("#", 1)[0]
+    if base not in _schemas():
+        raise SchemaError(f"no schema {schema_id!r}")
+    schema = _schemas()[base] if base == schema_id else {
+        "$schema": "https://json-schema.org/draft/2020-12/schema", "$ref": schema_id}
+    return jsonschema_rs.Draft202012Validator(
+        schema, registry=_registry(), pattern_options=jsonschema_rs.RegexOptions())
 
 
 def schema_ids() -> list[str]:
-    return sorted(str(uri) for uri in _registry())
+    return sorted(_schemas())
 
 
 def _path(prefix: str, parts: Any) -> str:
@@ -66,21 +60,21 @@ def _path(prefix: str, parts: Any) -> str:
     return out
 
 
-def validate(schema_id: str, obj: Any, where: str = "$", *, seq: int | None = None) -> None:
-    """Raise SchemaError naming the first failing field (by JSON path) and the reason.
+def _most_specific(error: Any) -> Any:
+    """For a ``oneOf`` that no branch satisfies, the deepest error of the branches (the one
+    that names a field inside the value), else the error itself."""
+    branches = getattr(error.kind, "context", None) or []
+    inner = [e for branch in branches for e in branch]
+    if not inner:
+        return error
+    return max(inner, key=lambda e: len(e.instance_path))
 
-    The compiled predicate answers first; it is exact (``ledger.fastschema``), so only a
-    document it finds invalid, or cannot judge, goes to ``jsonschema``, which then names
-    the error exactly as it always did.
-    """
-    fast = fast_validator(schema_id)
-    if fast is not None:
-        try:
-            if fast(obj):
-                return
-        except Unsure:
-            pass
-    error = best_match(validator(schema_id).iter_errors(obj))
-    if error is not None:
-        message = error.message if len(error.message) <= 160 else error.message[:157] + "..."
-        raise SchemaError(f"{_path(where, error.absolute_path)}: {message}", seq=seq, rule="R-7.2")
+
+def validate(schema_id: str, obj: Any, where: str = "$", *, seq: int | None = None) -> None:
+    """Raise SchemaError (R-7.2) naming the first failing field by JSON path and the reason."""
+    checker = validator(schema_id)
+    if checker.is_valid(obj):
+        return
+    error = _most_specific(next(iter(checker.iter_errors(obj))))
+    message = error.message if len(error.message) <= _MAX_MESSAGE else error.message[:_MAX_MESSAGE - 3] + "..."
+    raise SchemaError(f"{_path(where, error.instance_path)}: {message}", seq=seq, rule="R-7.2")
