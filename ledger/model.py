@@ -57,9 +57,9 @@ def b64decode(text: str, *, length: int, what: str) -> bytes:
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
-        raise SignatureError(f"{what} is not valid base64") from None
-    if len(raw) != length or b64encode(raw) != text:
-        raise SignatureError(f"{what} must be the canonical base64 of {length} bytes")
+        raise SignatureError(f"{what} is not valid base64", rule="R-7.2") from None
+    if len(raw) != length or b64encode(raw) != text:  # SPEC 3.3: a malformed signature is
+        raise SignatureError(f"{what} must be the canonical base64 of {length} bytes", rule="R-7.2")
     return raw
 
 

@@ -122,11 +122,14 @@ class Policy:
 
 
 def _check_witnesses(witnesses: Mapping[str, Any]) -> None:
-    """Witness keys are distinct cosignature/v1 vkeys; 0 <= threshold <= their number (14.10)."""
+    """Witness keys are valid cosignature/v1 vkeys, pairwise distinct by public key *and* by
+    name; 0 <= threshold <= their number (SPEC 14.9, R-7.16). One public key under two names
+    would let one holder give two of the m cosignatures."""
     from .errors import ProofError
     from .note import SIG_COSIGNATURE_V1, NoteVerifier
 
-    seen = set()
+    names: set[str] = set()
+    publics: dict[bytes, str] = {}
     for vkey in witnesses["keys"]:
         try:
             verifier = NoteVerifier.from_string(vkey)
@@ -134,9 +137,14 @@ def _check_witnesses(witnesses: Mapping[str, Any]) -> None:
             raise AuthorityError(f"witness key {vkey[:40]!r}: {exc.message}") from None
         if verifier.sig_type != SIG_COSIGNATURE_V1:
             raise AuthorityError(f"witness key {verifier.name} is not a cosignature/v1 (type 0x04) key")
-        if (verifier.name, verifier.key_id) in seen:
-            raise AuthorityError(f"witness key {verifier.name} is listed twice")
-        seen.add((verifier.name, verifier.key_id))
+        if verifier.name in names:
+            raise AuthorityError(f"witness name {verifier.name} is listed twice")
+        if verifier.public_raw in publics:
+            raise AuthorityError(
+                f"witness key {verifier.name} has the same public key as witness {publics[verifier.public_raw]}"
+            )
+        names.add(verifier.name)
+        publics[verifier.public_raw] = verifier.name
     if witnesses["threshold"] > len(witnesses["keys"]):
         raise AuthorityError(
             f"witnesses: threshold {witnesses['threshold']} exceeds the {len(witnesses['keys'])} witness keys"

@@ -256,6 +256,8 @@ class Verifier:
             needed = self._requirement(entry, seq)
             yield from self._signature_rules(entry, seq, needed)
             yield from self._seal_rule(entry, seq, needed.policy)
+            if entry.type == GENESIS_TYPE:
+                yield from self._genesis_rules(entry, seq)
             if entry.type == "policy.update":
                 yield from self._policy_update_rules(entry, seq)
         except _Reject as rejected:
@@ -399,6 +401,12 @@ class Verifier:
             if known is not None:
                 return known
         return public.verify(sig, message)
+
+    def _genesis_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
+        # the genesis policy is version 1 (SPEC 6.3); updates count up from it.
+        version = entry.statement.body["policy"]["version"]
+        if version != 1:
+            yield Violation(seq, "R-7.19", f"the genesis policy must be version 1, found version {version}")
 
     def _policy_update_rules(self, entry: Entry, seq: int) -> Iterator[Violation]:
         assert self.context.policy is not None
