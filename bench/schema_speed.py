@@ -1,6 +1,6 @@
-"""Schema validation per entry: the fast compiled predicate (``ledger.fastschema``, the
-accept path before issue 12), python-jsonschema (the reference before issue 12) and
-jsonschema-rs, on the entries of a realistic ledger built by ``bench/generate.py``.
+"""Schema validation per entry: ``ledger.validation.validate`` (jsonschema-rs, the one
+validator since issue 12, ADR 0008), jsonschema-rs alone and, if installed, python-jsonschema
+(the reference before issue 12), on the entries of a ledger built by ``bench/generate.py``.
 
 Run: python bench/schema_speed.py [--entries N]   (prints microseconds per entry: the
 entry envelope plus its body, as the verifier validates them)
@@ -47,28 +47,20 @@ def _candidates() -> dict[str, Callable[[str, Any], Any]]:
     out: dict[str, Callable[[str, Any], Any]] = {}
     schemas = [json.loads(p.read_text(encoding="utf-8"))
                for p in resources.files("ledger.schemas").iterdir() if p.name.endswith(".json")]
-    try:
-        from ledger.validation import validate
+    from ledger.validation import validate
 
-        out["ledger.validation.validate (as shipped)"] = lambda sid, obj: validate(sid, obj)
+    out["ledger.validation.validate (as shipped)"] = lambda sid, obj: validate(sid, obj)
+    try:  # not a dependency any more: compared only where it is installed
+        from jsonschema import Draft202012Validator
+        from referencing import Registry, Resource
+
+        registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
+        py = {s["$id"]: Draft202012Validator(s, registry=registry) for s in schemas}
+        out["python-jsonschema is_valid"] = lambda sid, obj: py[sid].is_valid(obj)
     except ImportError:
         pass
-    try:  # the former fast accept path, if this checkout still has it
-        from ledger.validation import fast_validator
+    import jsonschema_rs
 
-        out["fastschema predicate"] = lambda sid, obj: fast_validator(sid)(obj)
-    except ImportError:
-        pass
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas)
-    py = {s["$id"]: Draft202012Validator(s, registry=registry) for s in schemas}
-    out["python-jsonschema is_valid"] = lambda sid, obj: py[sid].is_valid(obj)
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return out
     rs_registry = jsonschema_rs.Registry([(s["$id"], s) for s in schemas], draft=jsonschema_rs.Draft202012)
     rs = {s["$id"]: jsonschema_rs.Draft202012Validator(s, registry=rs_registry) for s in schemas}
     out["jsonschema-rs is_valid"] = lambda sid, obj: rs[sid].is_valid(obj)

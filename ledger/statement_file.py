@@ -42,7 +42,10 @@ class StatementFile:
             raise type(exc)(f"{name}: {exc.message}") from None
         result = cls(Statement.from_obj(obj["statement"]))
         for item in obj["signatures"]:
-            public = PublicKey.from_base64(item["public_key"])
+            try:  # SPEC 3.1 "Public keys" and 3.3
+                public = PublicKey.from_base64(item["public_key"])
+            except SignatureError as exc:
+                raise SignatureError(f"{name}: public key of signer {item['key_id'][:12]}: {exc.message}") from None
             if public.key_id != item["key_id"]:
                 raise SignatureError(f"{name}: key id {item['key_id'][:12]} does not match its public key")
             result._add(public, Signature.from_json(item))
