@@ -290,3 +290,44 @@ def test_dispute_and_estimate_source_dates_are_calendar_dates():
                 "low": "1", "best": "2", "high": "3", "sources": [bad]}
     assert [v.rule for v in m.add("attribution.dispute", dispute, force=True)] == ["R-10.13"]
     assert [v.rule for v in m.add("estimate.record", estimate, force=True)] == ["R-10.13"]
+
+
+# -- the notices, in every view of the round (the real CLI in a subprocess) ----------------
+
+
+def test_retrospective_and_left_out_are_notices_in_verify_rounds_replay_and_report(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ledger = str(Path(sys.executable).parent / "ledger")
+    m = tailored()
+    rules = m.adopt(1)
+    m.open(1, rules, ["alpha", "beta"], start="2026-01-01", end="2026-01-31",
+           retrospective="Founding round over January's history", left_out={"gamma": "Disbanded in December; no activity reported"})
+    m.close(1, "2026-02-02")
+    m.decide(1)
+    bundle = tmp_path / "ledger.jsonl"
+    bundle.write_bytes(b"".join(raw + b"\n" for raw in m.raws))
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([ledger, *args], capture_output=True, text=True, timeout=300)
+
+    verified = run("verify", str(bundle))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "RETROSPECTIVE" in verified.stdout and "[R-11.18]" in verified.stdout and "[R-11.19]" in verified.stdout
+    notices = json.loads(run("verify", str(bundle), "--json").stdout)["notices"]
+    assert [n["rule"] for n in notices] == ["R-11.18", "R-11.19"]
+    rounds_text = run("rounds", str(bundle)).stdout
+    assert "NOTE round 1 is RETROSPECTIVE" in rounds_text and "gamma: Disbanded in December" in rounds_text
+    rounds_json = json.loads(run("rounds", str(bundle), "--json").stdout)
+    assert rounds_json[0]["retrospective"] == "Founding round over January's history"
+    assert [n["rule"] for n in rounds_json[0]["notices"]] == ["R-11.18", "R-11.19"]
+    replayed = run("replay", str(bundle), "--round", "1")
+    assert replayed.returncode == 0 and "NOTE round 1 is RETROSPECTIVE" in replayed.stdout
+    page = tmp_path / "round-1.html"
+    assert run("report", str(bundle), "--round", "1", "--out", str(page), "--samples", "0").returncode == 0
+    html = page.read_text()
+    first_screen = html[:html.index('id="fig-target"')]  # before the key figures
+    assert 'id="notice-R-11.18"' in first_screen and "RETROSPECTIVE" in first_screen and 'id="notice-R-11.19"' in first_screen
