@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: The Unicode ``White_Space`` property (Unicode 15.1, PropList.txt): 25 code points.
+#: The Unicode ``White_Space`` property (PropList.txt; unchanged since Unicode 6.3): 25 code points.
 WHITESPACE = frozenset(
     "\u0009\u000a\u000b\u000c\u000d\u0020\u0085\u00a0\u1680"
     "\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
