@@ -43,6 +43,7 @@ class Loaded:
         self.process = process
         self.state: ScoringState = process.state
         self.ledger_id: str = verifier.context.ledger_id or ""
+        self.path, self.origin, self.policy = path, verifier.context.origin, verifier.context.policy
         if not self.ledger_id:
             raise InputError(f"{path}: no valid genesis entry")
 
@@ -193,13 +194,19 @@ def _attributes(state: ScoringState, incident_id: str, seq: int, org: str) -> bo
 def rounds(path: Path, as_json: bool) -> None:
     """List every round: window, rules, status, target, and whether the decision replays.
 
+    Also each round's notices (retrospective, organizations left out) and, for a store
+    with witness-cosigned checkpoints, when a witness first saw the round's opening.
+
     \b
     Example:
       ledger rounds demo/ledger.db
     """
+    from ledger.witnessed import witnessed_entries
+
     loaded = Loaded(path)
     loaded.warn()
     out = []
+    witnessed = witnessed_entries(path, {n: r.open_seq for n, r in loaded.state.rounds.items()}, loaded.origin, loaded.policy)
     for number, round_ in sorted(loaded.state.rounds.items()):
         rules = loaded.state.rules[round_.rules]
         check = "pending"
@@ -218,6 +225,7 @@ def rounds(path: Path, as_json: bool) -> None:
             "opened": round_.open_seq, "closed": round_.close_seq, "decided": round_.decide_seq,
             "target": round_.target, "dismantled": round_.dismantled_seq, "verification": check,
             "retrospective": round_.retrospective, "left_out": round_.left_out, "notices": _notices(loaded, number),
+            "opened_on": round_.opened_on, "witnessed": witnessed[number].to_json() if number in witnessed else None,
         })
     if as_json:
         echo_json(out)
@@ -229,6 +237,10 @@ def rounds(path: Path, as_json: bool) -> None:
         click.echo(f"round {r['round']}: {r['window']['start']} .. {r['window']['end']}  rules v{r['rules']['version']}  "
                    f"{r['eligible']} eligible  {r['status']:<18} target {target:<22} {r['verification']}")
         _echo_notices(loaded, r["round"], "  ")
+        if r["witnessed"] is not None:
+            w = r["witnessed"]
+            click.echo(f"  opening (entry {r['opened']}, claimed {r['opened_on']}) witnessed by {w['witness']} at {w['time']} "
+                       f"(cosigned checkpoint of size {w['checkpoint_size']})")
 
 
 # -- statement creation ------------------------------------------------------------------

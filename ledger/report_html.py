@@ -164,6 +164,11 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
                  f'Run <code>{esc(_cmd("ledger", "verify", source))}</code>.</p>')
     for rule, text in round_notices(round_):  # SPEC.md 11.2: on the first screen
         p.append(f'<p class="warn notice" id="notice-{esc(rule)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
+    seen = snapshot.witnessed.get(number)
+    if seen is not None:
+        p.append(f'<p class="note" id="witnessed">The opening (entry {round_.open_seq}, rules committed; claimed {esc(round_.opened_on)}) '
+                 f'was witnessed by <span class="mono">{esc(seen.witness)}</span> at {esc(seen.time)} '
+                 f'(cosigned checkpoint of size {seen.checkpoint_size}): independent evidence of when the rules were fixed.</p>')
 
     # Key figures ------------------------------------------------------------------------
     rules = doc["rules"]

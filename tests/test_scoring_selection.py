@@ -331,3 +331,57 @@ def test_retrospective_and_left_out_are_notices_in_verify_rounds_replay_and_repo
     html = page.read_text()
     first_screen = html[:html.index('id="fig-target"')]  # before the key figures
     assert 'id="notice-R-11.18"' in first_screen and "RETROSPECTIVE" in first_screen and 'id="notice-R-11.19"' in first_screen
+
+
+def test_a_witness_cosignature_dates_the_opening_in_rounds_and_the_report(tmp_path):
+    """A checkpoint covering the round.open, cosigned by a policy witness: its timestamp is
+    shown by `ledger rounds` and the report as independent evidence of when the rules were
+    committed; a checkpoint before the opening shows nothing."""
+    import json
+
+    from ledger import note
+    from ledger.treestore import log_vkey
+
+    from transparency_fixtures import ORIGIN, build, key, run
+
+    witness = key("wa")
+    vkey = note.cosigner_key_string("wa.example", witness.public.raw)
+    b = build(tmp_path / "w.db", 1, witnesses={"keys": [vkey], "threshold": 1})
+    b.keys["wa"] = witness
+    panel = ["panel-1", "panel-2"]
+    with b.open() as store:
+        ledger_id = store.verifier().context.ledger_id
+
+        def append(type_, body, signers):
+            statement = A.statement(type_, body, b.at(), ledger_id)
+            store.append(statement, [statement.sign(b.keys[s]) for s in signers], b.keys["operator"])
+            return statement
+
+        for org in ORGS:
+            append("org.register", A.org_register(org, org.upper()), ["recorder"])
+        rules = append("rules.adopt", A.rules_body(1, "v1"), panel).digest.hex()
+    keyfile = b.write_key("wa", tmp_path / "keys")
+
+    def cosign(checkpoint, at: str) -> str:
+        out = run("witness", "cosign", str(checkpoint), "--key", str(keyfile), "--name", "wa.example", "--state", str(tmp_path / "ws"),
+                  "--log-key", log_vkey(ORIGIN, b.keys["operator"].public.raw), "--at", at, "--ledger", str(b.path), check=True)
+        sig = tmp_path / f"sig-{at}"
+        sig.write_bytes(out.stdout)
+        return str(sig)
+
+    early = tmp_path / "early.txt"
+    early.write_bytes(run("checkpoint", str(b.path), check=True).stdout)  # before the opening
+    run("checkpoint", str(b.path), "--cosignature", cosign(early, "1769990000"), check=True)
+    with b.open() as store:
+        statement = A.statement("round.open", A.round_open(1, rules, "2026-02-02", "2026-03-01", ORGS, "2026-03-09"), b.at(), ledger_id)
+        store.append(statement, [statement.sign(b.keys[s]) for s in panel], b.keys["operator"])
+    assert json.loads(run("rounds", str(b.path), "--json", check=True).stdout)[0]["witnessed"] is None
+    late = tmp_path / "late.txt"
+    late.write_bytes(run("checkpoint", str(b.path), check=True).stdout)
+    run("checkpoint", str(b.path), "--cosignature", cosign(late, "1769990400"), check=True)
+    seen = json.loads(run("rounds", str(b.path), "--json", check=True).stdout)[0]["witnessed"]
+    assert seen["timestamp"] == 1769990400 and seen["time"] == "2026-02-02T00:00:00Z" and seen["witness"].startswith("wa.example+")
+    assert "witnessed by wa.example+" in run("rounds", str(b.path), check=True).stdout_text
+    page = tmp_path / "r.html"
+    run("report", str(b.path), "--round", "1", "--out", str(page), "--samples", "0", check=True)
+    assert 'id="witnessed"' in page.read_text() and "2026-02-02T00:00:00Z" in page.read_text()
