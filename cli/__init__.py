@@ -38,7 +38,7 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(["checkpoint", "prove", "check-proof", "publish", "witness"], "transparency_cmd"),
     **dict.fromkeys(
         [
-            "replay", "explain", "rounds", "new-org", "org-lineage", "new-incident", "amend-incident",
+            "replay", "explain", "rounds", "new-org", "org-lineage", "identify-org", "new-incident", "amend-incident",
             "retract-incident", "dispute", "resolve-dispute", "new-estimate", "adopt-rules",
             "open-round", "close-round", "decide", "progress", "dismantled", "commitment",
         ],

@@ -12,7 +12,7 @@ import click
 
 from ledger.errors import InputError
 from ledger.scoring import authoring as A
-from ledger.scoring.process import ScoringProcess, scoring_process
+from ledger.scoring.process import ScoringProcess, round_notices, scoring_process
 from ledger.diskstate import FileSpool
 from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_document
 from ledger.scoring.state import Incident, ScoringState, Version
@@ -43,6 +43,7 @@ class Loaded:
         self.process = process
         self.state: ScoringState = process.state
         self.ledger_id: str = verifier.context.ledger_id or ""
+        self.path, self.origin, self.policy = path, verifier.context.origin, verifier.context.policy
         if not self.ledger_id:
             raise InputError(f"{path}: no valid genesis entry")
 
@@ -52,6 +53,16 @@ class Loaded:
 
     def document(self, number: int) -> RankingDocument:
         return replay(self.state, number)
+
+
+def _notices(loaded: Loaded, number: int) -> list[dict[str, str]]:
+    """The round's notices (SPEC.md 11.2: retrospective, organizations left out)."""
+    return [{"rule": rule, "message": text} for rule, text in round_notices(loaded.state.rounds[number])]
+
+
+def _echo_notices(loaded: Loaded, number: int, indent: str = "") -> None:
+    for notice in _notices(loaded, number):
+        click.echo(f"{indent}NOTE {notice['message']} [{notice['rule']}]")
 
 
 def _verdict(loaded: Loaded, number: int, document: RankingDocument) -> tuple[bool, str]:
@@ -100,6 +111,7 @@ def replay_cmd(path: Path, number: int, as_json: bool) -> None:
     rules = doc["rules"]
     click.echo(f"Round {number}: window {doc['window']['start']} .. {doc['window']['end']}; rules version {rules['version']} "
                f"(entry {rules['seq']}, {rules['digest'][:16]}…); opened at entry {doc['opened']}, closed at entry {doc['closed']}")
+    _echo_notices(loaded, number)
     click.echo(f"{'rank':>4}  {'organization':<24} {'score':>14} {'raw':>14}  incidents")
     for row in doc["ranking"]:
         click.echo(f"{row['rank']:>4}  {row['org']:<24} {row['score']:>14} {row['raw']:>14}  {len(row['incidents'])}")
@@ -145,9 +157,11 @@ def explain(path: Path, number: int, org: str, as_json: bool) -> None:
             excluded.append(item)
     incidents = loaded.state.incidents
     if as_json:
-        echo_json({"round": number, "org": org, "row": row, "excluded": excluded, "selection": doc["selection"]})
+        echo_json({"round": number, "org": org, "row": row, "excluded": excluded, "selection": doc["selection"],
+                   "notices": _notices(loaded, number)})
         return
     click.echo(f"{org} in round {number}: rank {row['rank']}, score {row['score']} (exact {row['score_exact']}), raw {row['raw']}")
+    _echo_notices(loaded, number)
     if row["normalization"] is not None:
         n = row["normalization"]
         click.echo(f"  normalized: raw x unit / divisor {n['divisor']} (estimate {n['estimate'] or 'none: the floor applies'})")
@@ -180,13 +194,19 @@ def _attributes(state: ScoringState, incident_id: str, seq: int, org: str) -> bo
 def rounds(path: Path, as_json: bool) -> None:
     """List every round: window, rules, status, target, and whether the decision replays.
 
+    Also each round's notices (retrospective, organizations left out) and, for a store
+    with witness-cosigned checkpoints, when a witness first saw the round's opening.
+
     \b
     Example:
       ledger rounds demo/ledger.db
     """
+    from ledger.witnessed import witnessed_entries
+
     loaded = Loaded(path)
     loaded.warn()
     out = []
+    witnessed = witnessed_entries(path, {n: r.open_seq for n, r in loaded.state.rounds.items()}, loaded.origin, loaded.policy)
     for number, round_ in sorted(loaded.state.rounds.items()):
         rules = loaded.state.rules[round_.rules]
         check = "pending"
@@ -204,6 +224,8 @@ def rounds(path: Path, as_json: bool) -> None:
             "rules": {"version": rules.version, "digest": rules.digest}, "eligible": len(round_.eligible),
             "opened": round_.open_seq, "closed": round_.close_seq, "decided": round_.decide_seq,
             "target": round_.target, "dismantled": round_.dismantled_seq, "verification": check,
+            "retrospective": round_.retrospective, "left_out": round_.left_out, "notices": _notices(loaded, number),
+            "opened_on": round_.opened_on, "witnessed": witnessed[number].to_json() if number in witnessed else None,
         })
     if as_json:
         echo_json(out)
@@ -214,6 +236,11 @@ def rounds(path: Path, as_json: bool) -> None:
         target = r["target"] or ("no target" if r["decided"] is not None else "-")
         click.echo(f"round {r['round']}: {r['window']['start']} .. {r['window']['end']}  rules v{r['rules']['version']}  "
                    f"{r['eligible']} eligible  {r['status']:<18} target {target:<22} {r['verification']}")
+        _echo_notices(loaded, r["round"], "  ")
+        if r["witnessed"] is not None:
+            w = r["witnessed"]
+            click.echo(f"  opening (entry {r['opened']}, claimed {r['opened_on']}) witnessed by {w['witness']} at {w['time']} "
+                       f"(cosigned checkpoint of size {w['checkpoint_size']})")
 
 
 # -- statement creation ------------------------------------------------------------------
@@ -367,6 +394,31 @@ def org_lineage(path, org, relation, other, day, notes, at, out) -> None:
     _emit(Loaded(path), "org.lineage", A.org_lineage(org, relation, other, day, notes), at, out)
 
 
+@click.command("identify-org")
+@PATH_ARG
+@click.option("--org", required=True, help="The second registration (it stops being eligible).")
+@click.option("--same-as", "same_as", required=True, help="The organization it is.")
+@click.option("--justification", required=True)
+@click.option("--notes")
+@at_option
+@OUT_OPT
+def identify_org(path, org, same_as, justification, notes, at, out) -> None:
+    """Create an org.identify (panel): two registered ids are one organization.
+
+    Rounds opened after it count the second id's attributions for the first; rounds
+    opened before it, and their published replays, never change (SPEC.md 10.2).
+
+    \b
+    Example:
+      ledger identify-org ledger.db --org golfo-unido-2 --same-as golfo-unido \
+        --justification "One command structure (prosecutor's report)" --out identify.json
+    """
+    body = {"org_id": org, "same_as": same_as, "justification": justification}
+    if notes:
+        body["notes"] = notes
+    _emit(Loaded(path), "org.identify", body, at, out)
+
+
 @click.command()
 @PATH_ARG
 @click.option("--id", "dispute_id", required=True)
@@ -472,13 +524,21 @@ def adopt_rules(path, rules_file, name, at, out) -> None:
 @click.option("--start", required=True, help="First day of the scoring window.")
 @click.option("--end", required=True, help="Last day of the scoring window.")
 @click.option("--decision-date", required=True, help="Day the decision is due.")
-@click.option("--eligible", multiple=True, help="Eligible organization (repeat). Default: every registered, not dismantled or merged one.")
+@click.option("--eligible", multiple=True, help="Eligible organization (repeat). Default: every registered, active one.")
+@click.option("--left-out", "left_out", multiple=True, metavar="ORG=REASON",
+              help="An active organization left out of --eligible, and why (repeat; R-11.17: every one needs a reason).")
+@click.option("--retrospective", metavar="JUSTIFICATION",
+              help="Declare a round that looks back (its window before its opening), and why; shown as a notice everywhere.")
 @click.option("--rules", "rules_digest", help="Rules digest to commit to (default: the latest adopted).")
 @click.option("--notes")
 @at_option
 @OUT_OPT
-def open_round(path, start, end, decision_date, eligible, rules_digest, notes, at, out) -> None:
+def open_round(path, start, end, decision_date, eligible, left_out, retrospective, rules_digest, notes, at, out) -> None:
     """Create a round.open for the next round, committing to the latest rules.
+
+    Every registered, active organization is eligible unless it is left out with a
+    reason (--left-out ORG=REASON); the window starts no earlier than the opening day,
+    unless the round is declared --retrospective with a justification (SPEC.md 11.2).
 
     \b
     Example:
@@ -492,9 +552,18 @@ def open_round(path, start, end, decision_date, eligible, rules_digest, notes, a
             raise InputError("no rules adopted yet: create one with ledger adopt-rules")
         rules_digest = state.latest_rules.digest
     number = 1 if state.last_round is None else state.last_round.number + 1
+    reasons = dict(_pair(item, "--left-out") for item in left_out)
     if not eligible:
-        eligible = tuple(o for o in sorted(state.orgs) if state.eligible_now(o) is None)
-    _emit(loaded, "round.open", A.round_open(number, rules_digest, start, end, eligible, decision_date, notes), at, out)
+        eligible = tuple(o for o in sorted(state.orgs) if state.eligible_now(o) is None and o not in reasons)
+    _emit(loaded, "round.open", A.round_open(number, rules_digest, start, end, eligible, decision_date, notes,
+                                             retrospective=retrospective, left_out=reasons), at, out)
+
+
+def _pair(item: str, option: str) -> tuple[str, str]:
+    org, sep, reason = item.partition("=")
+    if not sep or not org:
+        raise InputError(f"{option} {item!r}: expected ORG=REASON")
+    return org, reason
 
 
 @click.command("close-round")
@@ -605,6 +674,6 @@ def commitment(document: Path, salt: str | None, as_json: bool) -> None:
 
 
 COMMANDS = [
-    replay_cmd, explain, rounds, new_org, org_lineage, new_incident, amend_incident, retract_incident, dispute,
+    replay_cmd, explain, rounds, new_org, org_lineage, identify_org, new_incident, amend_incident, retract_incident, dispute,
     resolve_dispute, new_estimate, adopt_rules, open_round, close_round, decide, progress, dismantled, commitment,
 ]

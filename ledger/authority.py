@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .entry_types import ENTRY_TYPES, EntryType
+from .entry_types import EntryType, entry_type_for
 from .errors import AuthorityError, SchemaError
 from .keys import PublicKey
 from .model import GENESIS_TYPE, Statement
@@ -54,7 +54,7 @@ class Status:
 
 def requirement(statement: Statement, policy_in_force: Policy | None) -> Requirement:
     """The signatures ``statement`` needs; ``policy_in_force`` is None only before genesis."""
-    kind = ENTRY_TYPES.get(statement.type)
+    kind = entry_type_for(statement.type, statement.body)  # the body may escalate the role (10.1)
     if kind is None:
         raise SchemaError(f"unknown statement type {statement.type!r}", rule="R-7.3")
     if statement.type == GENESIS_TYPE:

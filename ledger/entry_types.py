@@ -6,8 +6,9 @@ This table is SPEC.md section 6.2 in code. A type not listed here is rejected (R
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Mapping
 
-from .scoring.types import SCORING_TYPES
+from .scoring.types import ROLE_BY_BODY, SCORING_TYPES
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,20 @@ class EntryType:
     name: str
     role: str
     summary: str
+    #: (body member, value, role): a body whose member has that value needs that role's
+    #: threshold instead (SPEC.md 10.1: an ``org.lineage`` merger is the panel's).
+    escalate: tuple[str, str, str] | None = None
 
     @property
     def schema_id(self) -> str:
         return f"urn:violence-scoring-ledger:v1:body:{self.name}"
+
+    def for_body(self, body: Mapping[str, Any]) -> "EntryType":
+        """The type as ``body`` needs it signed: itself, or its escalated variant."""
+        escalate = self.escalate
+        if escalate is None or not isinstance(body, Mapping) or body.get(escalate[0]) != escalate[1]:
+            return self
+        return EntryType(self.name, escalate[2], self.summary)
 
 
 def _table(*types: EntryType) -> dict[str, EntryType]:
@@ -30,9 +41,15 @@ def _table(*types: EntryType) -> dict[str, EntryType]:
 ENTRY_TYPES: dict[str, EntryType] = _table(
     EntryType("ledger.genesis", "panel", "fixes the ledger's identity and initial policy"),
     EntryType("policy.update", "panel", "replaces the policy: keys, roles, thresholds, revocations"),
-    *(EntryType(name, role, summary) for name, role, summary in SCORING_TYPES),  # SPEC.md 10.1
+    *(EntryType(name, role, summary, ROLE_BY_BODY.get(name)) for name, role, summary in SCORING_TYPES),  # SPEC.md 10.1
 )
 
 
 def entry_type(name: str) -> EntryType | None:
     return ENTRY_TYPES.get(name)
+
+
+def entry_type_for(name: str, body: Any) -> EntryType | None:
+    """The type ``name`` as a statement with ``body`` must be signed (SPEC.md 6.2, 10.1)."""
+    kind = ENTRY_TYPES.get(name)
+    return kind if kind is None or kind.escalate is None else kind.for_body(body)

@@ -47,7 +47,7 @@ from .scoring.process import scoring_process
 from .scoring.state import MemoryIncidents
 from .verify import Verifier, Violation
 
-MAGIC = b"violence-scoring-ledger/verifier-state/v2"
+MAGIC = b"violence-scoring-ledger/verifier-state/v3"  # v3: issue 12 selection rules (new state, new verdicts)
 
 
 class _Pickler(pickle.Pickler):

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from . import __version__
+from .scoring.process import round_notices
 from .scoring.rules import parse_decimal
 from .scoring.types import KINDS, ROLES
 from .snapshot import Snapshot
@@ -26,6 +27,7 @@ KIND_COLOURS = dict(zip(KINDS, ["#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56
 ROLE_COLOURS = dict(zip(ROLES, ["#999999", "#E69F00", "#0072B2", "#004D80", "#D55E00", "#009E73", "#CC79A7", "#DDDDDD"]))
 REASONS = {
     "recorded_after_close": "recorded after the round closed (backfilling never counts)",
+    "recorded_before_open": "recorded before the round opened (only pre-registered rounds count)",
     "superseded": "an older version, superseded by an amendment",
     "retracted": "withdrawn by a retraction",
     "outside_window": "recorded during the round but dated outside its window",
@@ -34,6 +36,7 @@ REASONS = {
     "ineligible_org": "attributed to an organization not eligible in this round",
     "dispute_upheld": "attribution voided by an upheld dispute (e.g. a false flag)",
     "contested": "attribution under an open dispute, which these rules exclude",
+    "same_organization": "a second attribution to one organization (declared the same by the panel)",
 }
 
 CSS = """
@@ -159,6 +162,13 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
     if snapshot.violations:
         p.append(f'<p class="bad">Warning: this ledger has {len(snapshot.violations)} violation(s); entries with violations are ignored. '
                  f'Run <code>{esc(_cmd("ledger", "verify", source))}</code>.</p>')
+    for rule, text in round_notices(round_):  # SPEC.md 11.2: on the first screen
+        p.append(f'<p class="warn notice" id="notice-{esc(rule)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
+    seen = snapshot.witnessed.get(number)
+    if seen is not None:
+        p.append(f'<p class="note" id="witnessed">The opening (entry {round_.open_seq}, rules committed; claimed {esc(round_.opened_on)}) '
+                 f'was witnessed by <span class="mono">{esc(seen.witness)}</span> at {esc(seen.time)} '
+                 f'(cosigned checkpoint of size {seen.checkpoint_size}): independent evidence of when the rules were fixed.</p>')
 
     # Key figures ------------------------------------------------------------------------
     rules = doc["rules"]
@@ -311,7 +321,8 @@ def history_table(snapshot: Snapshot, links: bool) -> str:
         target = round_.target or ("no target" if round_.decision is not None else "—")
         out.append(f'<tr><td class="num">{label}</td><td>{esc(round_.body["window"]["start"])} to {esc(round_.body["window"]["end"])}</td>'
                    f'<td class="num">v{state.rules[round_.rules].version}</td><td>{esc(round_.status.replace("_", " "))}</td>'
-                   f'<td>{esc(target)}</td><td>{esc(status.replace("_", " "))}</td></tr>')
+                   f'<td>{esc(target)}{" (retrospective)" if round_.retrospective is not None else ""}</td>'
+                   f'<td>{esc(status.replace("_", " "))}</td></tr>')
     out.append("</tbody></table>")
     return "".join(out)
 

@@ -51,6 +51,7 @@ class Snapshot:
     violations: list[Violation] = field(default_factory=list)
     key_names: dict[str, str] = field(default_factory=dict)
     kept: dict[int, KeptEntry] = field(default_factory=dict)
+    witnessed: dict[int, Any] = field(default_factory=dict)  # round -> ledger.witnessed.Witnessed of its opening
     _documents: dict[int, RankingDocument] = field(default_factory=dict)
 
     def document(self, number: int) -> RankingDocument:
@@ -109,8 +110,12 @@ def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = 
     process = scoring_process(verifier)
     if process is None or not verifier.context.ledger_id:
         raise InputError(f"{path}: no valid genesis entry")
+    from .witnessed import witnessed_entries
+
+    opens = {n: r.open_seq for n, r in process.state.rounds.items()}
     return Snapshot(
         path=str(path), state=process.state, process=process, ledger_id=verifier.context.ledger_id,
         origin=verifier.context.origin, size=verifier.size, head=None if head is None else head.hex(),
         violations=violations, key_names=names, kept=kept,
+        witnessed=witnessed_entries(path, opens, verifier.context.origin, verifier.context.policy),
     )

@@ -282,6 +282,8 @@ class Verifier:
         kind = ENTRY_TYPES.get(obj["type"])
         if kind is None or kind.name == GENESIS_TYPE or kind.name == "policy.update":
             return False
+        if kind.escalate is not None:  # a body that needs another role (SPEC.md 10.1)
+            kind = kind.for_body(obj["body"])
         if entry.prev != head.hex() or obj.get("ledger") != ledger_id:
             return False
         if not _valid_time(obj["time"]):

@@ -130,8 +130,9 @@ class MiniLedger:
         return hashlib.sha256(Statement.build("rules.adopt", body, self.at(), self.ledger_id).raw).hexdigest()
 
     def open(self, number: int, rules: str, eligible: list[str], start: str = "2026-01-01", end: str = "2026-01-31",
-             force: bool = False, signers: list[str] | None = None) -> list[Violation]:
-        return self.add("round.open", A.round_open(number, rules, start, end, eligible, "2026-12-31"), force=force, signers=signers)
+             force: bool = False, signers: list[str] | None = None, **extra: Any) -> list[Violation]:
+        """``extra``: ``retrospective`` (a justification) and ``left_out`` (org -> reason)."""
+        return self.add("round.open", A.round_open(number, rules, start, end, eligible, "2026-12-31", **extra), force=force, signers=signers)
 
     def close(self, number: int, day: str = "2026-12-31", force: bool = False) -> list[Violation]:
         self.set_date(day)

@@ -44,7 +44,11 @@ def varied_ledger(disputes: bool = True) -> MiniLedger:
     first = m.adopt(1, contested={"mode": "discount", "factor": "0.5"}, joint="split")
     m.add("estimate.record", {"org_id": "alpha", "metric": "revenue_usd", "period_start": "2025-01-01",
                               "period_end": "2025-12-31", "low": "1", "best": "2", "high": "3", "sources": [src("x")]})
-    m.open(1, first, ["alpha", "beta"])
+    m.orgs("alpha-2")
+    m.add("org.identify", {"org_id": "alpha-2", "same_as": "alpha", "justification": "one organization"})
+    m.incident("early", "2026-01-03", "beta")  # recorded before the open: recorded_before_open
+    m.open(1, first, ["alpha", "beta"], left_out={"gamma": "a ceasefire"})
+    m.incident("twin", "2026-01-04", ["alpha", "alpha-2", "beta"])  # same_organization
     for i in range(14):
         orgs = [["alpha"], ["beta"], ["alpha", "beta"], ["gamma"], ["alpha", "gamma", "beta"]][i % 5]
         m.incident(f"i-{i:02d}", f"2026-01-{i + 2:02d}", orgs, killed=i % 4)
@@ -101,7 +105,8 @@ def test_the_document_bytes_are_its_canonical_encoding(sizes):
             reasons |= {e["reason"] for e in whole.document["excluded"]}
             assert whole.document["counts"]["exclusions"] == len(whole.document["excluded"])
         assert reasons >= {"recorded_after_close", "superseded", "outside_window", "retracted", "too_few_sources",
-                           "unattributed", "ineligible_org", "dispute_upheld", "contested"}
+                           "unattributed", "ineligible_org", "dispute_upheld", "contested", "recorded_before_open",
+                           "same_organization"}
         assert memory.rounds[1].decision["ranking"] == replay(memory, 1).digest
     finally:
         disk.close()

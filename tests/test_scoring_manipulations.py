@@ -124,7 +124,7 @@ def test_decision_signed_by_recorders_only():
 def test_round_opened_while_target_active():
     m = one_round()
     digest = m.state.latest_rules.digest
-    m.open(2, digest, ["beta", "gamma"], start="2026-02-02", end="2026-02-28", force=True)
+    m.open(2, digest, ["alpha", "beta", "gamma"], start="2026-02-02", end="2026-02-28", force=True)
     assert m.verify().rules == {"R-11.2"}
 
 
@@ -137,7 +137,7 @@ def test_round_opens_after_dismantled():
     # A dismantled organization is never eligible again.
     m2 = one_round()
     m2.add("target.dismantled", {"round": 1, "org": "alpha", "date": "2027-01-10", "summary": "done"})
-    m2.open(2, m2.state.latest_rules.digest, ["alpha", "beta"], force=True)
+    m2.open(2, m2.state.latest_rules.digest, ["alpha", "beta", "gamma"], start="2026-02-02", end="2026-02-28", force=True)
     assert m.verify().violations == [] and m2.verify().rules == {"R-11.5"}
 
 

@@ -123,8 +123,12 @@ def rules_body(version: int, name: str, **overrides: Any) -> dict[str, Any]:
 
 
 def round_open(
-    number: int, rules_digest: str, start: str, end: str, eligible: Iterable[str], decision_date: str, notes: str | None = None
+    number: int, rules_digest: str, start: str, end: str, eligible: Iterable[str], decision_date: str, notes: str | None = None,
+    *, retrospective: str | None = None, left_out: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """A ``round.open`` body (SPEC.md 11.1): ``retrospective`` is the justification of a
+    round that looks back; ``left_out`` maps each registered, active organization that is
+    not eligible to the reason (R-11.17)."""
     body: dict[str, Any] = {
         "round": number,
         "rules": rules_digest,
@@ -134,6 +138,10 @@ def round_open(
     }
     if notes:
         body["notes"] = notes
+    if retrospective is not None:
+        body["retrospective"] = {"justification": retrospective}
+    if left_out:
+        body["left_out"] = dict(left_out)
     return body
 
 

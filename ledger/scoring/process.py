@@ -17,6 +17,7 @@ from ..verify import Context, Violation
 from .replay import RankingDocument, replay
 from .rules import problems
 from .state import ScoringState
+from .text import is_blank
 
 
 _REAL_DATES: set[str] = set()  # dates already found real (a memo of a pure function)
@@ -32,6 +33,34 @@ def _real_date(text: str) -> bool:
     if len(_REAL_DATES) < 100_000:  # about 270 years of days
         _REAL_DATES.add(text)
     return True
+
+
+def _dates(seq: int, body: dict[str, Any], fields: tuple[str, ...], where: str = "") -> Iterator[Violation]:
+    """R-10.13: the named date members of ``body`` and every ``sources[i].date`` are calendar dates."""
+    prefix = f"{where}." if where else ""
+    for field in fields:
+        if not _real_date(body[field]):
+            yield Violation(seq, "R-10.13", f"{prefix}{field} {body[field]!r} is not a calendar date")
+    for i, source in enumerate(body.get("sources", ())):
+        if not _real_date(source["date"]):
+            yield Violation(seq, "R-10.13", f"{prefix}sources[{i}].date {source['date']!r} is not a calendar date")
+
+
+def round_notices(round_: Any) -> list[tuple[str, str]]:
+    """The notices a round carries from its opening (SPEC.md 11.2): ``(rule, text)`` for a
+    retrospective round (R-11.18) and for organizations left out of it (R-11.19). Every
+    view of the round shows them (verify, rounds, replay, the report)."""
+    out: list[tuple[str, str]] = []
+    if round_.retrospective is not None:
+        out.append(("R-11.18", f"round {round_.number} is RETROSPECTIVE: its window ({round_.body['window']['start']} .. "
+                               f"{round_.body['window']['end']}) may lie before its opening (entry {round_.open_seq}, "
+                               f"{round_.opened_on or '?'}) and it counts incidents recorded before it was opened; "
+                               f"the panel's justification: {round_.retrospective[:200]}"))
+    if round_.left_out:
+        listed = "; ".join(f"{org}: {why[:120]}" for org, why in sorted(round_.left_out.items()))
+        out.append(("R-11.19", f"round {round_.number} leaves out {len(round_.left_out)} registered, active organization(s), "
+                               f"with the panel's justification: {listed}"))
+    return out
 
 
 Check = Callable[["ScoringProcess", int, dict[str, Any], Entry], Iterator[Violation]]
@@ -65,6 +94,10 @@ class ScoringProcess:
             self.state.apply(seq, entry.type, body, entry.statement.digest.hex())
             if entry.type == "round.decide":
                 self._after_decide(seq, body, entry)
+            elif entry.type == "rules.adopt":
+                self.state.rules_adopted_on[entry.statement.digest.hex()] = entry.statement.time[:10]
+            elif entry.type == "round.open":
+                self._after_open(seq, body, entry)
         self.state.size = seq + 1
 
     def finish(self, context: Context) -> list[Violation]:
@@ -75,10 +108,39 @@ class ScoringProcess:
     def _org_register(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         if body["org_id"] in self.state.orgs:
             yield Violation(seq, "R-10.1", f"organization {body['org_id']!r} is already registered (entry {self.state.orgs[body['org_id']].seq})")
+        yield from self._names_free(seq, body)
 
     def _org_update(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         if body["org_id"] not in self.state.orgs:
             yield Violation(seq, "R-10.2", f"update of unregistered organization {body['org_id']!r}")
+        yield from self._names_free(seq, body)
+
+    def _names_free(self, seq: int, body: dict[str, Any]) -> Iterator[Violation]:
+        # R-10.14: one organization, one registration: a name or alias (compared as
+        # name_key: NFKC, case folding, whitespace collapsed) held by another is refused.
+        held = self.state.name_holder(body["org_id"], [body["name"], *body["aliases"]])
+        if held is not None:
+            name, holder = held
+            yield Violation(seq, "R-10.14", f"name or alias {name!r} is already held by organization {holder!r} "
+                                            "(a second registration of one organization; the panel may declare two ids one organization with org.identify)")
+
+    def _org_identify(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        state = self.state
+        org_id, same_as = body["org_id"], body["same_as"]
+        for field, value in (("org_id", org_id), ("same_as", same_as)):
+            if value not in state.orgs:
+                yield Violation(seq, "R-10.2", f"org.identify names unregistered organization {value!r} ({field})")
+        # R-10.15: one level only, never itself, and a stated reason.
+        if org_id == same_as:
+            yield Violation(seq, "R-10.15", "an organization cannot be declared the same as itself")
+        if org_id in state.identities:
+            yield Violation(seq, "R-10.15", f"{org_id!r} was already declared the same as {state.identities[org_id][0]!r} (entry {state.identities[org_id][1]})")
+        if same_as in state.identities:
+            yield Violation(seq, "R-10.15", f"{same_as!r} was itself declared the same as {state.identities[same_as][0]!r}: name that organization")
+        if any(other == org_id for other, _ in state.identities.values()):
+            yield Violation(seq, "R-10.15", f"other organizations were declared the same as {org_id!r}: it cannot become an alias itself")
+        if is_blank(body["justification"]):
+            yield Violation(seq, "R-10.15", "the justification is blank")
 
     def _org_lineage(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         orgs = self.state.orgs
@@ -89,8 +151,9 @@ class ScoringProcess:
             yield Violation(seq, "R-10.3", "an organization cannot split from or merge into itself")
         elif body["org_id"] in orgs and orgs[body["org_id"]].merged_into is not None:
             yield Violation(seq, "R-10.3", f"{body['org_id']!r} already merged into {orgs[body['org_id']].merged_into!r}")
-        if not _real_date(body["date"]):
-            yield Violation(seq, "R-10.13", f"date {body['date']!r} is not a calendar date")
+        elif body["relation"] == "merged_into" and body["other"] in orgs and orgs[body["other"]].merged_into is not None:
+            yield Violation(seq, "R-10.3", f"{body['other']!r} itself merged into {orgs[body['other']].merged_into!r}: a merger names the surviving organization")
+        yield from _dates(seq, body, ("date",))
 
     # -- incidents (R-10.4 - R-10.7) ----------------------------------------------------
 
@@ -109,9 +172,7 @@ class ScoringProcess:
         for i, attribution in enumerate(inc["attributions"]):
             if attribution["org"] not in self.state.orgs:
                 yield Violation(seq, "R-10.7", f"{where}.attributions[{i}]: attribution to unregistered organization {attribution['org']!r}")
-        for i, source in enumerate(inc["sources"]):
-            if not _real_date(source["date"]):
-                yield Violation(seq, "R-10.13", f"{where}.sources[{i}].date {source['date']!r} is not a calendar date")
+        yield from _dates(seq, inc, (), where)
 
     def _content_ok(self, inc: dict[str, Any]) -> bool:
         """True only if :meth:`_incident_content` finds nothing: its checks, without wording."""
@@ -158,6 +219,7 @@ class ScoringProcess:
 
     def _dispute(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         state = self.state
+        yield from _dates(seq, body, ())
         if body["dispute_id"] in state.disputes:
             yield Violation(seq, "R-10.8", f"dispute id {body['dispute_id']!r} already used at entry {state.disputes[body['dispute_id']].seq}")
         problems_ = list(self._known_incident(seq, body["incident_id"], "dispute"))
@@ -189,6 +251,7 @@ class ScoringProcess:
             yield Violation(seq, "R-10.10", "expected low <= best <= high")
         if not (_real_date(body["period_start"]) and _real_date(body["period_end"])) or body["period_start"] > body["period_end"]:
             yield Violation(seq, "R-10.10", "the period must be two calendar dates, start <= end")
+        yield from _dates(seq, body, ())
 
     def _rules(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         expected = len(self.state.rules_versions) + 1
@@ -226,6 +289,52 @@ class ScoringProcess:
             yield Violation(seq, "R-11.6", "window and decision dates must be calendar dates")
         elif not window["start"] <= window["end"] <= body["decision_date"]:
             yield Violation(seq, "R-11.6", f"expected window start <= end <= decision date, found {window['start']}, {window['end']}, {body['decision_date']}")
+        else:
+            yield from self._schedule(seq, body, entry.statement.time[:10], rules)
+        yield from self._left_out(seq, body)
+
+    def _schedule(self, seq: int, body: dict[str, Any], opened_on: str, rules: Any) -> Iterator[Violation]:
+        """Pre-registration by ledger order (SPEC.md 11.2, R-11.13 - R-11.16)."""
+        start, end = body["window"]["start"], body["window"]["end"]
+        retrospective = body.get("retrospective")
+        if retrospective is not None and is_blank(retrospective["justification"]):
+            yield Violation(seq, "R-11.13", "a retrospective round needs a non-blank justification")
+        if retrospective is None and start < opened_on:
+            yield Violation(seq, "R-11.13", f"the window starts on {start}, before the round was opened ({opened_on}): "
+                                            "a round that looks back must be declared retrospective")
+        if rules is not None:
+            days = (date.fromisoformat(end) - date.fromisoformat(start)).days + 1
+            if days > rules.max_window_days:
+                yield Violation(seq, "R-11.14", f"the window lasts {days} days; rules version {rules.version} allow at most {rules.max_window_days}")
+            adopted_on = self.state.rules_adopted_on.get(rules.digest)
+            if retrospective is None and adopted_on is not None:
+                notice = (date.fromisoformat(start) - date.fromisoformat(adopted_on)).days
+                if notice < rules.min_notice_days:
+                    yield Violation(seq, "R-11.15", f"the window starts {notice} days after rules version {rules.version} were adopted "
+                                                    f"({adopted_on}); they require at least {rules.min_notice_days} days' notice")
+        last = self.state.last_round
+        if last is not None and start <= last.body["window"]["end"]:
+            yield Violation(seq, "R-11.16", f"the window starts on {start}, inside round {last.number}'s window (which ends {last.body['window']['end']})")
+
+    def _left_out(self, seq: int, body: dict[str, Any]) -> Iterator[Violation]:
+        """R-11.17: every registered, active organization not eligible is left out with a reason."""
+        orgs, eligible, left_out = self.state.orgs, set(body["eligible"]), body.get("left_out", {})
+        for org_id, org in sorted(orgs.items()):
+            if org.active and org_id not in eligible and org_id not in left_out:
+                yield Violation(seq, "R-11.17", f"registered, active organization {org_id!r} is neither eligible nor left out with a justification")
+        for org_id, why in sorted(left_out.items()):
+            if org_id in eligible:
+                yield Violation(seq, "R-11.17", f"left_out names {org_id!r}, which is eligible")
+            elif org_id not in orgs or not orgs[org_id].active:
+                yield Violation(seq, "R-11.17", f"left_out names {org_id!r}, which is not a registered, active organization")
+            elif is_blank(why):
+                yield Violation(seq, "R-11.17", f"the justification for leaving out {org_id!r} is blank")
+
+    def _after_open(self, seq: int, body: dict[str, Any], entry: Entry) -> None:
+        round_ = self.state.rounds[body["round"]]
+        round_.opened_on = entry.statement.time[:10]
+        for rule, text in round_notices(round_):
+            self.notices.append(Violation(seq, rule, text))
 
     def _close(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         round_ = self.state.rounds.get(body["round"])
@@ -266,7 +375,7 @@ class ScoringProcess:
         if target not in allowed:
             want = " or ".join("no target" if t is None else repr(t) for t in allowed)
             named = "no target" if target is None else repr(target)
-            if not (body["justification"] or "").strip():
+            if is_blank(body["justification"]):
                 yield Violation(seq, "R-12.3", f"decision names {named} but the committed rules select {want}, and no justification is recorded")
             else:
                 status = "deviation_justified"
@@ -293,11 +402,13 @@ class ScoringProcess:
             self.notices.append(Violation(seq, "R-12.4", f"round {body['round']}: the panel named {named} instead of {allowed} (the rules' selection), with a signed justification: {body['justification'][:200]}"))
 
     def _progress(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        yield from _dates(seq, body, ("date",))
         round_ = self.state.rounds.get(body["round"])
         if round_ is None or round_.target != body["org"] or round_.status != "target_active":
             yield Violation(seq, "R-11.11", f"progress report on {body['org']!r}, which is not the active target of round {body['round']}")
 
     def _dismantled(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        yield from _dates(seq, body, ("date",))
         round_ = self.state.rounds.get(body["round"])
         if round_ is None or round_.target != body["org"] or round_.status != "target_active":
             yield Violation(seq, "R-11.12", f"{body['org']!r} is not the active target of round {body['round']}")
@@ -307,6 +418,7 @@ _CHECKS: dict[str, Check] = {
     "org.register": ScoringProcess._org_register,
     "org.update": ScoringProcess._org_update,
     "org.lineage": ScoringProcess._org_lineage,
+    "org.identify": ScoringProcess._org_identify,
     "incident.record": ScoringProcess._incident_record,
     "incident.amend": ScoringProcess._incident_amend,
     "incident.retract": ScoringProcess._incident_retract,

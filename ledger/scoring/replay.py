@@ -29,6 +29,7 @@ DOCUMENT_FORMAT = "violence-scoring-ledger/v1/ranking"
 
 # Exclusion reasons (SPEC.md 12.4), incident-level then attribution-level.
 RECORDED_AFTER_CLOSE = "recorded_after_close"
+RECORDED_BEFORE_OPEN = "recorded_before_open"
 SUPERSEDED = "superseded"
 RETRACTED = "retracted"
 OUTSIDE_WINDOW = "outside_window"
@@ -37,6 +38,7 @@ UNATTRIBUTED = "unattributed"
 INELIGIBLE_ORG = "ineligible_org"
 DISPUTE_UPHELD = "dispute_upheld"
 CONTESTED = "contested"
+SAME_ORGANIZATION = "same_organization"
 
 
 class ReplayError(LedgerError):
@@ -270,6 +272,11 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     denominator = rules.denominator
     places = rules.places
     open_seq = round_.open_seq
+    # Pre-registration (12.1 step 3): only incidents first recorded after the round.open
+    # count, unless the round was declared retrospective. Identities (org.identify)
+    # admitted before the round.open map an attribution to the organization it names.
+    counted_from = -1 if round_.retrospective is not None else open_seq
+    same_as = state.identities_before(open_seq)
 
     raw_by_org: dict[str, defaultdict[int, int]] = {o: defaultdict(int) for o in eligible}
     breakdown: dict[str, defaultdict[tuple[str, str, int], int]] = {o: defaultdict(int) for o in eligible}
@@ -295,7 +302,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     for incident_id, (retracted, versions) in incidents:
         version = versions[0]
         first_seq = version[0]
-        if fast and retracted is None and first_seq < cutoff and len(versions) == 1:
+        if fast and retracted is None and counted_from < first_seq < cutoff and len(versions) == 1:
             # The usual incident, taken in a few steps: one version, recorded before the
             # cutoff, not retracted, no dispute anywhere; if it is inside the window, has
             # enough sources, one victim and one eligible attribution, it counts with share
@@ -345,6 +352,8 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             if not inside:
                 if first_seq > open_seq:  # recorded during the round, dated outside it
                     found.append((seq, OUTSIDE_WINDOW, ""))
+            elif first_seq < counted_from:  # known before the round opened: not pre-registered
+                found.append((seq, RECORDED_BEFORE_OPEN, ""))
             elif retracted is not None and retracted[0] < cutoff:
                 found.append((seq, RETRACTED, ""))
             elif sources < min_sources or publishers < min_sources:
@@ -353,16 +362,19 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                 found.append((seq, UNATTRIBUTED, ""))
             else:
                 counted: list[tuple[str, int]] = []
-                for org, basis, confidence in attributions:
-                    if org not in eligible_set:
-                        found.append((seq, INELIGIBLE_ORG, org))
-                    elif disputed and (incident_id, org) in disputed:
-                        status = state.attribution_status(incident_id, org, cutoff)
+                for attributed, basis, confidence in attributions:
+                    org = same_as.get(attributed, attributed) if same_as else attributed
+                    if same_as and any(o == org for o, _ in counted):  # one organization counts once
+                        found.append((seq, SAME_ORGANIZATION, attributed))
+                    elif org not in eligible_set:
+                        found.append((seq, INELIGIBLE_ORG, attributed))
+                    elif disputed and (incident_id, attributed) in disputed:
+                        status = state.attribution_status(incident_id, attributed, cutoff)
                         if status == "upheld":
-                            found.append((seq, DISPUTE_UPHELD, org))
+                            found.append((seq, DISPUTE_UPHELD, attributed))
                         elif status == "contested":
                             if exclude_contested:
-                                found.append((seq, CONTESTED, org))
+                                found.append((seq, CONTESTED, attributed))
                             else:
                                 counted.append((org, rules.multiplier(basis, confidence, True)))
                         else:

@@ -59,6 +59,8 @@ class Rules:
     min_score: Fraction
     ties: str  # "no_target" | "panel_choice"
     places: int
+    max_window_days: int = 0  # schedule (10.7): longest window of a round on these rules
+    min_notice_days: int = 0  # schedule (10.7): days from adoption to a round's window start
 
     @property
     def denominator(self) -> int:
@@ -69,6 +71,11 @@ class Rules:
         """Attribution multiplier, scaled by confidence_scale * basis_scale * contested_scale."""
         factor = self.contested_factor if contested else self.contested_scale
         return self.confidence[confidence] * self.basis[basis] * factor
+
+
+#: The schedule of rules that do not state one (SPEC.md 10.7): windows of at most 13 weeks
+#: ("weeks, not months"), no minimum notice beyond R-11.13.
+DEFAULT_SCHEDULE = {"max_window_days": 91, "min_notice_days": 0}
 
 
 def problems(body: Mapping[str, Any]) -> list[str]:
@@ -131,6 +138,8 @@ def parse_rules(body: Mapping[str, Any], digest: str, seq: int) -> Rules:
         min_score=parse_decimal(body["stand_out"]["min_score"]),
         ties=body["ties"],
         places=body["places"],
+        max_window_days=body.get("schedule", DEFAULT_SCHEDULE)["max_window_days"],
+        min_notice_days=body.get("schedule", DEFAULT_SCHEDULE)["min_notice_days"],
     )
 
 

@@ -16,6 +16,7 @@ from datetime import date, timedelta
 from typing import Any, Callable, Iterator, NamedTuple, Protocol
 
 from .rules import Rules, parse_rules
+from .text import name_key
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Org:
     lineage: list[dict[str, Any]] = field(default_factory=list)  # {"relation", "other", "date", "seq"}
     merged_into: str | None = None
     dismantled: int | None = None  # round number whose target it was, once dismantled
+    same_as: str | None = None  # the organization an org.identify declared it to be (10.2)
+
+    @property
+    def active(self) -> bool:
+        """Registered and still targetable: not merged, dismantled or identified as another."""
+        return self.merged_into is None and self.dismantled is None and self.same_as is None
 
 
 class Version(NamedTuple):
@@ -204,10 +211,22 @@ class Round:
     dismantled_seq: int | None = None
     progress: list[int] = field(default_factory=list)
     decision_status: str | None = None  # "matches" | "deviation_justified" (admitted decisions only)
+    opened_on: str = ""  # the UTC date of the round.open statement time
 
     @property
     def rules(self) -> str:
         return self.body["rules"]
+
+    @property
+    def retrospective(self) -> str | None:
+        """The justification of a round declared retrospective (SPEC.md 11.1), or None."""
+        declared = self.body.get("retrospective")
+        return None if declared is None else declared["justification"]
+
+    @property
+    def left_out(self) -> dict[str, str]:
+        """Active organizations left out of ``eligible``, with the panel's reasons (R-11.17)."""
+        return self.body.get("left_out", {})
 
     @property
     def eligible(self) -> list[str]:
@@ -240,6 +259,9 @@ class ScoringState:
     rules: dict[str, Rules] = field(default_factory=dict)  # statement digest hex -> rules
     rules_versions: list[str] = field(default_factory=list)  # digests in version order
     rounds: dict[int, Round] = field(default_factory=dict)
+    rules_adopted_on: dict[str, str] = field(default_factory=dict)  # rules digest -> UTC date of its statement
+    names: dict[str, str] = field(default_factory=dict)  # name_key of a name or alias -> org_id (R-10.14)
+    identities: dict[str, tuple[str, int]] = field(default_factory=dict)  # org.identify: org_id -> (same_as, seq)
     # Where the replay keeps its long lists while it computes a ranking digest (a list in
     # memory unless the storage layer provides a spool on disk; not part of the state).
     spool: Callable[[], Spool] = field(default=list, repr=False, compare=False)
@@ -294,7 +316,27 @@ class ScoringState:
             return f"merged into {org.merged_into}"
         if org.dismantled is not None:
             return f"was dismantled as the target of round {org.dismantled}"
+        if org.same_as is not None:
+            return f"was declared the same organization as {org.same_as} (org.identify)"
         return None
+
+    def name_holder(self, org_id: str, names: list[str]) -> tuple[str, str] | None:
+        """``(name, holder)`` for the first of ``names`` that another organization, not
+        declared the same as ``org_id``, already holds after :func:`name_key` (R-10.14)."""
+        for name in names:
+            holder = self.names.get(name_key(name))
+            if holder is not None and holder != org_id and self.canonical(holder) != self.canonical(org_id):
+                return name, holder
+        return None
+
+    def canonical(self, org_id: str) -> str:
+        """The organization ``org_id`` was declared to be (org.identify), or itself."""
+        found = self.identities.get(org_id)
+        return org_id if found is None else found[0]
+
+    def identities_before(self, seq: int) -> dict[str, str]:
+        """org.identify declarations admitted before entry ``seq``: org_id -> same_as (12.1)."""
+        return {org: same for org, (same, at) in self.identities.items() if at < seq}
 
     def active_target(self) -> Round | None:
         last = self.last_round
@@ -310,12 +352,25 @@ class ScoringState:
         if handler is not None:
             handler(self, seq, body, digest)
 
+    def _hold_names(self, org: Org) -> None:
+        for name in (org.name, *org.aliases):
+            self.names.setdefault(name_key(name), org.org_id)
+
     def _org_register(self, seq: int, body: dict[str, Any], digest: str) -> None:
-        self.orgs[body["org_id"]] = Org(body["org_id"], seq, body["name"], list(body["aliases"]))
+        org = self.orgs[body["org_id"]] = Org(body["org_id"], seq, body["name"], list(body["aliases"]))
+        self._hold_names(org)
 
     def _org_update(self, seq: int, body: dict[str, Any], digest: str) -> None:
         org = self.orgs[body["org_id"]]
+        for name in (org.name, *org.aliases):
+            if self.names.get(name_key(name)) == org.org_id:
+                del self.names[name_key(name)]
         org.name, org.aliases = body["name"], list(body["aliases"])
+        self._hold_names(org)
+
+    def _org_identify(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.identities[body["org_id"]] = (body["same_as"], seq)
+        self.orgs[body["org_id"]].same_as = body["same_as"]
 
     def _org_lineage(self, seq: int, body: dict[str, Any], digest: str) -> None:
         org = self.orgs[body["org_id"]]
@@ -378,6 +433,7 @@ _HANDLERS = {
     "org.register": ScoringState._org_register,
     "org.update": ScoringState._org_update,
     "org.lineage": ScoringState._org_lineage,
+    "org.identify": ScoringState._org_identify,
     "incident.record": ScoringState._incident_record,
     "incident.amend": ScoringState._incident_amend,
     "incident.retract": ScoringState._incident_retract,

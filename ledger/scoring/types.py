@@ -13,13 +13,14 @@ PANEL = "panel"
 SCORING_TYPES: tuple[tuple[str, str, str], ...] = (
     ("org.register", RECORDER, "registers an organization"),
     ("org.update", RECORDER, "replaces an organization's name and aliases"),
-    ("org.lineage", RECORDER, "records a split from, or merger into, another organization"),
+    ("org.lineage", RECORDER, "records a split from another organization (a merger: panel)"),
     ("incident.record", RECORDER, "records an incident"),
     ("incident.amend", RECORDER, "supersedes an incident with a full new version"),
     ("incident.retract", RECORDER, "withdraws an incident"),
     ("attribution.dispute", RECORDER, "disputes one attribution of an incident (false flag)"),
     ("estimate.record", RECORDER, "records a revenue or drug-flow estimate"),
     ("target.progress", RECORDER, "reports enforcement progress against a target"),
+    ("org.identify", PANEL, "declares two registered ids one organization"),
     ("rules.adopt", PANEL, "adopts a version of the scoring rules"),
     ("dispute.resolve", PANEL, "resolves an attribution dispute"),
     ("round.open", PANEL, "opens a selection round"),
@@ -27,6 +28,12 @@ SCORING_TYPES: tuple[tuple[str, str, str], ...] = (
     ("round.decide", PANEL, "decides a round: ranking digest and target"),
     ("target.dismantled", PANEL, "declares a round's target dismantled"),
 )
+
+#: Types whose body can change who may be targeted, and so need the panel's threshold
+#: (SPEC.md 10.1): type -> (body member, value, role).
+ROLE_BY_BODY: dict[str, tuple[str, str, str]] = {
+    "org.lineage": ("relation", "merged_into", PANEL),
+}
 
 KINDS = (
     "killing",
