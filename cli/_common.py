@@ -14,8 +14,7 @@ import click
 
 from ledger.atomic import write_atomic  # noqa: F401 (the commands' one way to write a file)
 from ledger.errors import InputError, KeyFileError, LedgerError
-
-from ._terminal import clean
+from ledger.safetext import clean
 
 F = TypeVar("F", bound=Callable[..., Any])
 

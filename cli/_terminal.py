@@ -1,23 +1,8 @@
 """What a person sees on a terminal: ledger text made harmless, and progress on stderr.
 
-Escaping (``clean``): ledger data is written by signers the reader does not control. A
-justification or an incident note that carries escape sequences could erase or rewrite the
-lines around it (a forged "OK:" line), so every human-readable line the CLI prints goes
-through ``clean``/``say``, whether or not stdout is a terminal (a piped report may be
-``cat`` to one later). Escaped, as Python-style ``\\xNN``/``\\uNNNN``/``\\UNNNNNNNN``:
-
-* every character of Unicode category Cc: the C0 controls U+0000-U+001F (newline, carriage
-  return, tab and ESC included: a line of data stays one line), DEL U+007F and the C1
-  controls U+0080-U+009F (U+009B is a one-byte CSI on some terminals);
-* category Cf, the invisible format characters: the bidi embeddings, overrides and isolates
-  (U+202A-U+202E, U+2066-U+2069, the "Trojan Source" characters), the marks U+200E, U+200F,
-  U+061C, the zero-width characters U+200B-U+200D, U+2060-U+2064 and U+FEFF, soft hyphen;
-* categories Zl and Zp (U+2028, U+2029, which some viewers treat as line breaks) and Cs
-  (lone surrogates, which cannot be encoded).
-
-Everything else, accented letters and other scripts included, is printed as it is. The
-backslash is not escaped: the aim is a terminal that shows the data without obeying it, not
-a reversible encoding (``--json`` gives the exact data). Machine output (``--json``, the
+Escaping: every human-readable line goes through ``say`` (or ``clean`` from
+:mod:`ledger.safetext`, which says what is escaped and why), whether or not stdout is a
+terminal (a piped report may be ``cat`` to one later). Machine output (``--json``, the
 statement and checkpoint documents) is printed unchanged.
 
 Progress (``progress``): a determinate bar when the total is known, a spinner with a count
@@ -31,32 +16,14 @@ import os
 import shutil
 import sys
 import time
-import unicodedata
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 import click
 
+from ledger.safetext import clean
+
 __all__ = ["clean", "say", "progress", "Progress"]
-
-_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
-
-
-def _escape(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    if code < 0x10000:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def clean(text: object) -> str:
-    """``text`` with every control and invisible format character escaped (module docstring)."""
-    text = str(text)
-    if text.isprintable() and text.isascii():  # the common case, fast
-        return text
-    return "".join(_escape(ch) if unicodedata.category(ch) in _ESCAPED_CATEGORIES else ch for ch in text)
 
 
 def say(line: object = "", *, err: bool = False) -> None:
