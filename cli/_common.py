@@ -177,6 +177,14 @@ def load_key(path: Path, passphrase_file: Path | None, passphrase_env: str):  # 
     return read_private_key_file(path, passphrase)
 
 
+def verified(store):  # -> Verifier
+    """``store.verifier()`` with progress shown (it verifies every stored entry the first time)."""
+    from ._terminal import progress
+
+    with progress("loading ledger", store.size) as done:
+        return store.verifier(progress=done)
+
+
 def entry_total(path: str | Path) -> int | None:
     """How many entries a SQLite ledger holds (a progress bar's total); None for anything
     else (a bundle, a directory, a URL: the progress shows a spinner) or when unreadable."""

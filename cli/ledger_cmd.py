@@ -15,7 +15,7 @@ from ledger.bundle import write_bundle
 from ledger.errors import InputError
 from ledger.store import LedgerStore, open_entries
 
-from ._common import EXIT_FAILED, committed, echo_json, entry_total, load_key, passphrase_options, read_input, write_atomic
+from ._common import EXIT_FAILED, committed, echo_json, entry_total, load_key, passphrase_options, read_input, verified, write_atomic
 from ._terminal import progress, say
 from .statement_cmd import read_statement_file
 
@@ -73,8 +73,7 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
     documents = [read_statement_file(p) for p in statement_files]
     key = load_key(operator_key, passphrase_file, passphrase_env)
     with LedgerStore.open(path, state=state_file) as store:
-        with progress("loading ledger", store.size) as bar:
-            store.verifier(progress=bar)
+        verified(store)
         entries = store.append_many([(d.statement, d.signature_list()) for d in documents], key)
         committed(f"appended entries {entries[0].seq}..{entries[-1].seq} to {path}")
         receipts = {e.seq: store.tree.receipt(e.seq, store.last_checkpoint) for e in entries}

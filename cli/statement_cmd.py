@@ -15,14 +15,14 @@ from ledger.policy import Policy
 from ledger.statement_file import StatementFile
 from ledger.store import LedgerStore
 
-from ._common import at_option, echo_json, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._common import at_option, echo_json, load_key, passphrase_options, read_input, resolve_at, verified, write_atomic
 from ._terminal import say
 
 
 def ledger_state(path: Path):
     """Open a ledger, verify it, and return its verifier state (policy, id)."""
     with LedgerStore.open(path, readonly=True) as store:
-        return store.verifier()
+        return verified(store)
 
 
 def write_new_statement(statement: Statement, out: Path | None) -> None:

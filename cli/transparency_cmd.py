@@ -24,7 +24,7 @@ from ledger.remote import Published, is_published
 from ledger.store import LedgerStore
 from ledger.treestore import log_signer, log_vkey
 
-from ._common import committed, echo_json, load_key, passphrase_options, read_input, write_atomic
+from ._common import committed, echo_json, load_key, passphrase_options, read_input, verified, write_atomic
 from ._terminal import progress, say
 
 LOCATION_ARG = click.argument("location", metavar="PATH")
@@ -96,13 +96,13 @@ def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphras
     """
     with LedgerStore.open(path) as store:
         if show_key:
-            context = store.verifier().context
+            context = verified(store).context
             for kid in context.policy.roles["operator"].key_ids:
                 click.echo(log_vkey(context.origin, context.policy.keys[kid].raw))
             return
         if operator_key is not None:
             key = load_key(operator_key, passphrase_file, passphrase_env)
-            context = store.verifier().context
+            context = verified(store).context
             if key.public.key_id not in context.policy.roles["operator"].key_ids:
                 raise StoreError(f"key {key.public.key_id[:12]} is not an operator key of policy version {context.policy.version}")
             with store._write_transaction():
@@ -113,7 +113,7 @@ def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphras
             raise StoreError(f"{path}: no signed checkpoint yet; sign one with --operator-key")
         data = latest[2]
         if cosignatures:
-            policy = store.verifier().context.policy
+            policy = verified(store).context.policy
             witnesses, _ = witness_config(policy)
             known = {(w.name, w.key_id): w for w in witnesses}
             text = note.parse_note(data)[0]

@@ -312,3 +312,24 @@ def test_interrupt_after_a_commit_says_what_was_committed(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert result.returncode == 130
     assert result.stderr == "error: interrupted after the write had committed: appended entries 7..9 to x.db\n"
+
+
+def test_ctrl_c_during_demo_leaves_an_empty_directory(tmp_path):
+    """`ledger demo` builds in a hidden sibling and moves ledger.db and keys/ in at the end."""
+    interrupted = 0
+    for attempt, delay in enumerate([0.3, 0.2, 0.4, 0.5, 0.1]):
+        directory = tmp_path / f"demo-{attempt}"
+        started = time.monotonic()
+        run_ = on_terminal([str(LEDGER), "demo", str(directory)], env=env(),
+                           when=lambda output, started=started, delay=delay: time.monotonic() - started > delay)
+        assert "Traceback" not in run_.text and "internal error" not in run_.text, run_.text
+        if run_.code == 0:
+            assert sorted(p.name for p in directory.iterdir()) == ["keys", "ledger.db"]
+            continue
+        assert run_.code == 130, run_.text
+        assert run_.text.replace("^C", "").strip() == "error: interrupted; nothing was written", run_.text
+        assert not directory.exists() or list(directory.iterdir()) == []
+        interrupted += 1
+        if interrupted >= 2:
+            break
+    assert interrupted, "Ctrl-C never landed while the demo was built"
