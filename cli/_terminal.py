@@ -83,10 +83,11 @@ def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], N
     """A callback ``done(n)`` that shows progress on stderr when it is a terminal.
 
     ``total`` (a count of whatever the callback counts) gives a bar; None gives a spinner.
-    Nothing is written when stderr is not a terminal or ``LEDGER_NO_PROGRESS`` is set.
+    Nothing is written when stderr is not a terminal, the terminal is ``TERM=dumb`` (no
+    line erasing), or ``LEDGER_NO_PROGRESS`` is set.
     """
     stream = sys.stderr
-    if not stream.isatty() or os.environ.get("LEDGER_NO_PROGRESS"):
+    if not stream.isatty() or os.environ.get("TERM") == "dumb" or os.environ.get("LEDGER_NO_PROGRESS"):
         yield _no_progress
         return
     display = Progress(label, total, stream)

@@ -40,8 +40,16 @@ def atomic_file(path: str | os.PathLike[str], *, replace: bool = True) -> Iterat
         if replace:
             os.replace(tmp, path)
         else:
-            os.link(tmp, path)  # fails if path exists: never overwrite
-            os.unlink(tmp)
+            try:
+                os.link(tmp, path)  # fails if path exists: never overwrite
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links: check, then rename
+                if path.exists():
+                    raise FileExistsError(f"{path}: appeared while it was written; not replaced") from None
+                os.replace(tmp, path)
+            else:
+                os.unlink(tmp)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
