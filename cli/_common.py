@@ -88,6 +88,9 @@ def committed(what: str) -> None:
 
 def interrupted() -> None:
     """Ctrl-C: one line, exit 130; names what had already been committed, if anything."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
     if _committed:
         fail(f"interrupted after the write had committed: {'; '.join(_committed)}", EXIT_INTERRUPTED)
     fail("interrupted; nothing was written", EXIT_INTERRUPTED)

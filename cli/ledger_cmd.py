@@ -46,7 +46,8 @@ def init(path: Path, genesis_file: Path, operator_key: Path, passphrase_file, pa
     document = read_statement_file(genesis_file)
     key = load_key(operator_key, passphrase_file, passphrase_env)
     with LedgerStore.create(path, (document.statement, document.signature_list()), key) as store:
-        click.echo(f"created {path}; ledger id {store.verifier().context.ledger_id}")
+        committed(f"created {path}")
+        say(f"created {path}; ledger id {store.verifier().context.ledger_id}")
 
 
 @click.command()

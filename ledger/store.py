@@ -146,6 +146,9 @@ class LedgerStore:
         spares appends from verifying the whole stored ledger first; kept up to date."""
         path = Path(path)
         if not path.is_file():
+            from .remote import refuse_unfinished_publication
+
+            refuse_unfinished_publication(path)  # R-15.1
             raise InputError(f"{path}: no such ledger file")
         if not is_sqlite_file(path):
             raise InputError(f"{path}: not a SQLite database")
@@ -626,11 +629,9 @@ def open_entries(path: str | os.PathLike[str], start: int = 0) -> Iterator[bytes
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
-        from .remote import unfinished_publication
+        from .remote import refuse_unfinished_publication
 
-        if unfinished_publication(path):  # SPEC.md 15, R-15.1: unreadable, not a verdict
-            raise InputError(f"{path}: an unfinished publication: tiles but no checkpoint (publishing was interrupted "
-                             "or is still running); publish again, then verify")
+        refuse_unfinished_publication(path)  # SPEC.md 15, R-15.1: unreadable, not a verdict
         raise InputError(f"{path}: is a directory (expected a ledger database or a bundle)")
     if is_sqlite_file(path):
         store = LedgerStore.open(path, readonly=True)

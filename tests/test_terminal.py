@@ -257,6 +257,8 @@ def test_unfinished_publication_directory_is_reported(demo, tmp_path):
     result = run("verify", site)
     assert result.returncode == 2
     assert result.stderr.startswith("error: ") and "unfinished publication" in result.stderr
+    proof = run("prove", site, "--seq", 1)
+    assert proof.returncode == 2 and "unfinished publication" in proof.stderr
     # a directory that is no publication at all keeps its own message
     plain = tmp_path / "plain"
     plain.mkdir()
