@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import traceback
 from datetime import datetime, timezone
@@ -198,7 +199,7 @@ def entry_total(path: str | Path) -> int | None:
     try:
         with LedgerStore.open(path, readonly=True) as store:
             return store.size
-    except (LedgerError, OSError):
+    except (LedgerError, OSError, sqlite3.DatabaseError):
         return None  # the command itself reports why
 
 
