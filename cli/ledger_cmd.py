@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import click
 
@@ -167,7 +166,7 @@ def export(path: Path, out: Path) -> None:
         raise InputError(f"{out} already exists; refusing to overwrite")
     with LedgerStore.open(path, readonly=True) as store, progress("exporting", store.size) as bar, \
             atomic_file(out, replace=False) as handle:
-        count = write_bundle(counted(store.iter_raw(), bar), handle)
+        count = write_bundle(store.iter_raw(), handle, bar)
     say(f"wrote {count} entries to {out}")
 
 
@@ -203,13 +202,6 @@ def log(path: Path, start: int, limit: int, as_json: bool) -> None:
         except Exception:  # the listing shows what is there; verify judges it
             line = f"{seq:>7}  (unreadable entry: run ledger verify)"
         say(line)
-
-
-def counted(items: Iterable[bytes], done) -> Iterator[bytes]:
-    """``items``, telling ``done(1)`` (a progress callback) of each one as it passes."""
-    for item in items:
-        yield item
-        done(1)
 
 
 def _summary(body: dict) -> str:

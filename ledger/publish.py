@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from . import note
-from .atomic import write_atomic
+from .atomic import atomic_file, write_atomic
+from .bundle import write_bundle
 from .errors import StoreError
 from .store import LedgerStore
 from .tiles import CHECKPOINT_PATH, TILE_WIDTH, Tile, bundles_for_size, encode_bundle, encode_tile, tiles_for_size
@@ -41,7 +42,7 @@ class PublishReport:
     rounds_hook: str = "ok"
 
 
-def _write(path: Path, data: bytes | Iterable[bytes]) -> None:
+def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(path, data)  # a temporary sibling, renamed; removed if interrupted
 
@@ -114,7 +115,8 @@ def publish(store: LedgerStore, out: Path, *, progress: Callable[[int], None] | 
             report.bundles_kept += 1
         if progress is not None:
             progress(tile.width)
-    _write(out / BUNDLE_PATH, (raw + b"\n" for raw in _counted(store.iter_raw(0, size), progress)))  # streamed
+    with atomic_file(out / BUNDLE_PATH) as handle:  # streamed
+        write_bundle(store.iter_raw(0, size), handle, progress)
     documents, report.rounds_hook = ranking_documents(lambda: _counted(store.iter_raw(0, size), progress))
     for number, raw in documents.items():
         _write(out / "rounds" / str(number) / "ranking.json", raw)
