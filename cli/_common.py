@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import sys
 import traceback
 from datetime import datetime, timezone
@@ -12,7 +13,9 @@ from typing import Any, Callable, TypeVar
 
 import click
 
+from ledger.atomic import write_atomic  # noqa: F401 (the commands' one way to write a file)
 from ledger.errors import InputError, KeyFileError, LedgerError
+from ledger.safetext import clean
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,10 +60,10 @@ class LedgerGroup(click.Group):
             fail(f"{exc.format_message()} (see '{command} --help')", EXIT_UNREADABLE)
         except click.ClickException as exc:
             fail(exc.format_message(), exc.exit_code)
-        except (click.exceptions.Exit, click.exceptions.Abort):
+        except click.exceptions.Exit:
             raise
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
+        except (KeyboardInterrupt, click.exceptions.Abort):  # Ctrl-C (Abort: at a click prompt)
+            interrupted()
         except BrokenPipeError:
             sys.stderr.close()
             raise SystemExit(EXIT_FAILED)
@@ -72,8 +75,31 @@ class LedgerGroup(click.Group):
             fail(f"internal error ({type(exc).__name__}: {exc}); set LEDGER_DEBUG=1 for details", 3)
 
 
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+# What this run has durably written so far (e.g. "appended entries 5..9"): an interrupt after
+# a commit must say so, not suggest that nothing happened.
+_committed: list[str] = []
+
+
+def committed(what: str) -> None:
+    """Record that ``what`` is now durably written (said if the run is interrupted later)."""
+    _committed.append(what)
+
+
+def interrupted() -> None:
+    """Ctrl-C: one line, exit 130; names what had already been committed, if anything."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the message short
+    if _committed:
+        fail(f"interrupted after the write had committed: {'; '.join(_committed)}", EXIT_INTERRUPTED)
+    fail("interrupted; nothing was written", EXIT_INTERRUPTED)
+
+
 def fail(message: str, code: int = EXIT_FAILED) -> None:
-    click.echo(f"error: {message}", err=True)
+    """One line on stderr (data quoted in it escaped: ``_terminal.clean``), then exit."""
+    click.echo(f"error: {clean(message)}", err=True)
     raise SystemExit(code)
 
 
@@ -155,14 +181,26 @@ def load_key(path: Path, passphrase_file: Path | None, passphrase_env: str):  # 
     return read_private_key_file(path, passphrase)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` atomically (write a sibling, fsync, rename)."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def verified(store):  # -> Verifier
+    """``store.verifier()`` with progress shown (it verifies every stored entry the first time)."""
+    from ._terminal import progress
+
+    with progress("loading ledger", store.size) as done:
+        return store.verifier(progress=done)
+
+
+def entry_total(path: str | Path) -> int | None:
+    """How many entries a SQLite ledger holds (a progress bar's total); None for anything
+    else (a bundle, a directory, a URL: the progress shows a spinner) or when unreadable."""
+    from ledger.store import LedgerStore, is_sqlite_file
+
+    if not is_sqlite_file(path):
+        return None
+    try:
+        with LedgerStore.open(path, readonly=True) as store:
+            return store.size
+    except (LedgerError, OSError, sqlite3.DatabaseError):
+        return None  # the command itself reports why
 
 
 def read_input(path: Path, what: str) -> bytes:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import click
 
 from ledger.demo import DEMO_PASSPHRASE, build_demo
 from ledger.errors import InputError
+
+from ._terminal import say
 
 
 @click.command()
@@ -23,12 +27,22 @@ def demo(directory: Path, seed: int) -> None:
     Example:
       ledger demo ./demo && ledger verify ./demo/ledger.db
     """
-    if (directory / "ledger.db").exists():
-        raise InputError(f"{directory / 'ledger.db'} already exists; choose an empty directory")
-    build_demo(directory, seed)
+    for name in ("ledger.db", "keys"):
+        if (directory / name).exists():
+            raise InputError(f"{directory / name} already exists; choose an empty directory")
+    # Built in a hidden sibling and moved into place at the end: an interrupted run leaves
+    # neither half a ledger nor keys without their ledger (SPEC.md 8.3).
+    directory.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=".demo-", dir=directory))
+    try:
+        build_demo(building, seed)
+        (building / "keys").rename(directory / "keys")
+        (building / "ledger.db").rename(directory / "ledger.db")
+    finally:
+        shutil.rmtree(building, ignore_errors=True)
     db = directory / "ledger.db"
-    click.echo(f"Built {db} and keys in {directory / 'keys'}/ (passphrase: {DEMO_PASSPHRASE}).")
-    click.echo("Try next:")
+    say(f"Built {db} and keys in {directory / 'keys'}/ (passphrase: {DEMO_PASSPHRASE}).")
+    say("Try next:")
     for line in (
         f"ledger verify {db}                         # auditors: every rule, every entry",
         f"ledger rounds {db}                         # every round, its target, replay status",
@@ -39,7 +53,7 @@ def demo(directory: Path, seed: int) -> None:
         f"ledger checkpoint {db}                     # the latest signed checkpoint",
         f"ledger export {db} --out {directory / 'ledger.jsonl'}",
     ):
-        click.echo(f"  {line}")
+        say(f"  {line}")
 
 
 COMMANDS = [demo]

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import json
-import sys
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
 
 import click
 
 from ledger import canonical
 from ledger.audit import verify_path
+from ledger.atomic import atomic_file
 from ledger.bundle import write_bundle
 from ledger.errors import InputError
 from ledger.store import LedgerStore, open_entries
 
-from ._common import EXIT_FAILED, echo_json, load_key, passphrase_options, read_input, write_atomic
+from ._common import EXIT_FAILED, committed, echo_json, entry_total, load_key, passphrase_options, read_input, verified, write_atomic
+from ._terminal import progress, say
 from .statement_cmd import read_statement_file
 
 LEDGER_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-
-
-@contextmanager
-def progress(label: str, total: int | None = None) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr when it is a terminal; silent otherwise."""
-    if not sys.stderr.isatty():
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True) as bar:
-        yield bar.update
 
 
 def operator_key_option(f):
@@ -56,7 +45,8 @@ def init(path: Path, genesis_file: Path, operator_key: Path, passphrase_file, pa
     document = read_statement_file(genesis_file)
     key = load_key(operator_key, passphrase_file, passphrase_env)
     with LedgerStore.create(path, (document.statement, document.signature_list()), key) as store:
-        click.echo(f"created {path}; ledger id {store.verifier().context.ledger_id}")
+        committed(f"created {path}")
+        say(f"created {path}; ledger id {store.verifier().context.ledger_id}")
 
 
 @click.command()
@@ -83,9 +73,9 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
     documents = [read_statement_file(p) for p in statement_files]
     key = load_key(operator_key, passphrase_file, passphrase_env)
     with LedgerStore.open(path, state=state_file) as store:
-        with progress("loading ledger", store.size) as bar:
-            store.verifier(progress=bar)
+        verified(store)
         entries = store.append_many([(d.statement, d.signature_list()) for d in documents], key)
+        committed(f"appended entries {entries[0].seq}..{entries[-1].seq} to {path}")
         receipts = {e.seq: store.tree.receipt(e.seq, store.last_checkpoint) for e in entries}
     if receipt_dir is not None:  # receipts: the checkpoint after the append + inclusion proof (14.6)
         receipt_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +85,7 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
         echo_json([{"seq": e.seq, "type": e.type, "leaf_hash": e.leaf_hash.hex()} for e in entries])
     else:
         for entry in entries:
-            click.echo(f"appended entry {entry.seq} ({entry.type}) leaf {entry.leaf_hash.hex()[:16]}…")
+            say(f"appended entry {entry.seq} ({entry.type}) leaf {entry.leaf_hash.hex()[:16]}…")
 
 
 @click.command()
@@ -136,28 +126,29 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
                                    "(except with --since-checkpoint)")
         from ledger.incremental import verify_incremental
 
-        report = verify_incremental(Path(path), state_file, keep=max_violations, since_checkpoint=since_checkpoint,
-                                    checkpoints=checkpoints)
+        with progress("verifying", entry_total(path)) as bar:
+            report = verify_incremental(Path(path), state_file, keep=max_violations, since_checkpoint=since_checkpoint,
+                                        checkpoints=checkpoints, progress=bar)
     else:
-        with progress("verifying") as bar:
+        with progress("verifying", None if is_url(path) else entry_total(path)) as bar:
             report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
                                  checkpoints=checkpoints, log_keys=log_keys, jobs=jobs or default_workers())
     if as_json:
         echo_json(report.to_json())
     else:
         for violation in report.violations:
-            click.echo(f"FAIL {violation}")
+            say(f"FAIL {violation}")
         for notice in report.notices:
-            click.echo(f"NOTE {notice}")
+            say(f"NOTE {notice}")
         if report.violation_count > len(report.violations):
-            click.echo(f"… and {report.violation_count - len(report.violations)} more")
+            say(f"… and {report.violation_count - len(report.violations)} more")
         for result in report.checkpoints:
             if result.ok:
-                click.echo(f"checkpoint {result.source}: size {result.size} signed and consistent with the ledger")
+                say(f"checkpoint {result.source}: size {result.size} signed and consistent with the ledger")
         if report.ok:
-            click.echo(f"OK: {report.size} entries verified; ledger {report.ledger_id}; head {report.head}")
+            say(f"OK: {report.size} entries verified; ledger {report.ledger_id}; head {report.head}")
         else:
-            click.echo(f"FAILED: {report.violation_count} violation(s) in {report.size} entries")
+            say(f"FAILED: {report.violation_count} violation(s) in {report.size} entries")
     raise SystemExit(0 if report.ok else EXIT_FAILED)
 
 
@@ -173,11 +164,10 @@ def export(path: Path, out: Path) -> None:
     """
     if out.exists():
         raise InputError(f"{out} already exists; refusing to overwrite")
-    tmp = out.with_name(f".{out.name}.partial")
-    with LedgerStore.open(path, readonly=True) as store, open(tmp, "wb") as handle:
-        count = write_bundle(store.iter_raw(), handle)
-    tmp.replace(out)
-    click.echo(f"wrote {count} entries to {out}")
+    with LedgerStore.open(path, readonly=True) as store, progress("exporting", store.size) as bar, \
+            atomic_file(out, replace=False) as handle:
+        count = write_bundle(store.iter_raw(), handle, bar)
+    say(f"wrote {count} entries to {out}")
 
 
 @click.command()
@@ -208,9 +198,10 @@ def log(path: Path, start: int, limit: int, as_json: bool) -> None:
             entry = canonical.parse(raw)
             statement = entry["statement"]
             signers = ",".join(s["key_id"][:8] for s in entry["signatures"])
-            click.echo(f"{seq:>7}  {statement['time']}  {statement['type']:<18} {_summary(statement['body'])}  [{signers}]")
+            line = f"{seq:>7}  {statement['time']}  {statement['type']:<18} {_summary(statement['body'])}  [{signers}]"
         except Exception:  # the listing shows what is there; verify judges it
-            click.echo(f"{seq:>7}  (unreadable entry: run ledger verify)")
+            line = f"{seq:>7}  (unreadable entry: run ledger verify)"
+        say(line)
 
 
 def _summary(body: dict) -> str:

@@ -10,7 +10,8 @@ import click
 
 from ledger.errors import InputError
 
-from ._common import EXIT_FAILED, echo_json, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._common import EXIT_FAILED, echo_json, entry_total, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._terminal import clean, say
 from .ledger_cmd import progress
 
 PATH_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -167,24 +168,24 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
         click.echo(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
         return
     nominal = report["nominal"]
-    click.echo(f"Round {number}: {samples} samples, seed {seed}; weights x U[1-{spread}, 1+{spread}] ({report['perturbation']['weights_perturbed']} weights), "
+    say(f"Round {number}: {samples} samples, seed {seed}; weights x U[1-{spread}, 1+{spread}] ({report['perturbation']['weights_perturbed']} weights), "
                f"counts low/best/high, attribution committed/contested dropped/corroborated only")
-    click.echo(f"Nominal: {nominal['outcome']} -> {nominal['target'] or 'no target'} (ratio {nominal['ratio']}, required {nominal['required_ratio']})")
-    click.echo(f"{'rank':>4}  {'organization':<24} {'P(first)':>9}  {'rank 5-95%':>10}  median")
+    say(f"Nominal: {nominal['outcome']} -> {nominal['target'] or 'no target'} (ratio {nominal['ratio']}, required {nominal['required_ratio']})")
+    say(f"{'rank':>4}  {'organization':<24} {'P(first)':>9}  {'rank 5-95%':>10}  median")
     for row in report["organizations"]:
-        click.echo(f"{row['nominal_rank']:>4}  {row['org']:<24} {row['p_first']['value']:>9}  {str(row['rank_5']) + '-' + str(row['rank_95']):>10}  {row['rank_50']}")
-    click.echo("Selection across samples: " + ", ".join(f"{t['target'] or 'no target'} {t['value']}" for t in report["selection"]["targets"]))
+        say(f"{row['nominal_rank']:>4}  {row['org']:<24} {row['p_first']['value']:>9}  {str(row['rank_5']) + '-' + str(row['rank_95']):>10}  {row['rank_50']}")
+    say("Selection across samples: " + ", ".join(f"{t['target'] or 'no target'} {t['value']}" for t in report["selection"]["targets"]))
     same = parse_decimal(report["selection"]["same_as_nominal"]["value"])
-    click.echo(_colour(report["verdict"], "green" if same >= parse_decimal("0.9") else "yellow"))
+    click.echo(_colour(clean(report["verdict"]), "green" if same >= parse_decimal("0.9") else "yellow"))
 
 
 def _load(path: Path):
     from ledger.snapshot import load
 
-    with progress("reading ledger") as bar:
+    with progress("reading ledger", entry_total(path)) as bar:
         snapshot = load(path, progress=bar)
     if snapshot.violations:
-        click.echo(f"warning: the ledger has {len(snapshot.violations)} violation(s); entries with violations are ignored (run ledger verify)", err=True)
+        say(f"warning: the ledger has {len(snapshot.violations)} violation(s); entries with violations are ignored (run ledger verify)", err=True)
     return snapshot
 
 
@@ -252,7 +253,7 @@ def report_cmd(path: Path, number: int | None, out: Path, samples: int, seed: in
         echo_json({"written": written, "bytes": {w: Path(w).stat().st_size for w in written}})
     else:
         for w in written:
-            click.echo(f"wrote {w} ({Path(w).stat().st_size} bytes)")
+            say(f"wrote {w} ({Path(w).stat().st_size} bytes)")
 
 
 COMMANDS = [import_cmd, robustness_cmd, report_cmd]

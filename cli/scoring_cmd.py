@@ -20,7 +20,8 @@ from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 from ledger.store import open_entries
 from ledger.verify import new_verifier
 
-from ._common import EXIT_FAILED, at_option, echo_json, read_input, resolve_at
+from ._common import EXIT_FAILED, at_option, echo_json, entry_total, read_input, resolve_at
+from ._terminal import progress as show_progress, say  # `progress` is a command here
 from .statement_cmd import write_new_statement
 
 PATH_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
@@ -35,8 +36,10 @@ class Loaded:
     def __init__(self, path: Path) -> None:
         verifier = new_verifier()
         self.violations = 0
-        for raw in open_entries(path):
-            self.violations += len(verifier.feed(raw))
+        with show_progress("reading ledger", entry_total(path)) as done:
+            for raw in open_entries(path):
+                self.violations += len(verifier.feed(raw))
+                done(1)
         self.violations += len(verifier.finish())
         process = scoring_process(verifier)
         assert isinstance(process, ScoringProcess)
@@ -49,10 +52,12 @@ class Loaded:
 
     def warn(self) -> None:
         if self.violations:
-            click.echo(f"warning: the ledger has {self.violations} violation(s); entries with violations are ignored (run ledger verify)", err=True)
+            say(f"warning: the ledger has {self.violations} violation(s); entries with violations are ignored (run ledger verify)", err=True)
 
     def document(self, number: int) -> RankingDocument:
-        return replay(self.state, number)
+        with show_progress(f"replaying round {number}") as shown:
+            shown(0)  # a status line while the round is replayed (seconds on a large ledger)
+            return replay(self.state, number)
 
 
 def _notices(loaded: Loaded, number: int) -> list[dict[str, str]]:
@@ -62,7 +67,7 @@ def _notices(loaded: Loaded, number: int) -> list[dict[str, str]]:
 
 def _echo_notices(loaded: Loaded, number: int, indent: str = "") -> None:
     for notice in _notices(loaded, number):
-        click.echo(f"{indent}NOTE {notice['message']} [{notice['rule']}]")
+        say(f"{indent}NOTE {notice['message']} [{notice['rule']}]")
 
 
 def _verdict(loaded: Loaded, number: int, document: RankingDocument) -> tuple[bool, str]:
@@ -109,24 +114,24 @@ def replay_cmd(path: Path, number: int, as_json: bool) -> None:
     ok, verdict = _verdict(loaded, number, document)
     doc = document.document
     rules = doc["rules"]
-    click.echo(f"Round {number}: window {doc['window']['start']} .. {doc['window']['end']}; rules version {rules['version']} "
+    say(f"Round {number}: window {doc['window']['start']} .. {doc['window']['end']}; rules version {rules['version']} "
                f"(entry {rules['seq']}, {rules['digest'][:16]}…); opened at entry {doc['opened']}, closed at entry {doc['closed']}")
     _echo_notices(loaded, number)
-    click.echo(f"{'rank':>4}  {'organization':<24} {'score':>14} {'raw':>14}  incidents")
+    say(f"{'rank':>4}  {'organization':<24} {'score':>14} {'raw':>14}  incidents")
     for row in doc["ranking"]:
-        click.echo(f"{row['rank']:>4}  {row['org']:<24} {row['score']:>14} {row['raw']:>14}  {len(row['incidents'])}")
+        say(f"{row['rank']:>4}  {row['org']:<24} {row['score']:>14} {row['raw']:>14}  {len(row['incidents'])}")
     for tie in doc["ties"]:
-        click.echo(f"TIE at rank {tie['rank']} (score {tie['score']}): {', '.join(tie['orgs'])}")
+        say(f"TIE at rank {tie['rank']} (score {tie['score']}): {', '.join(tie['orgs'])}")
     selection = doc["selection"]
     ratio = f"ratio {selection['ratio']}" if selection["ratio"] is not None else "no runner-up score"
     pick = selection["target"] or ("panel chooses among " + ", ".join(selection["candidates"]) if selection["candidates"] else "no target")
-    click.echo(f"Selection: {selection['outcome']} -> {pick} (top {selection['top_score']}, runner-up {selection['runner_up_score']}, "
+    say(f"Selection: {selection['outcome']} -> {pick} (top {selection['top_score']}, runner-up {selection['runner_up_score']}, "
                f"{ratio}; required ratio {selection['required_ratio']}, minimum score {selection['min_score']})")
     reasons = Counter(e["reason"] for e in doc["excluded"])
-    click.echo(f"Counted incidents: {doc['counts']['incidents_counted']}; exclusions: "
+    say(f"Counted incidents: {doc['counts']['incidents_counted']}; exclusions: "
                + (", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) or "none"))
-    click.echo(f"Ranking digest: {document.digest}")
-    click.echo(verdict)
+    say(f"Ranking digest: {document.digest}")
+    say(verdict)
     raise SystemExit(0 if ok else EXIT_FAILED)
 
 
@@ -160,23 +165,23 @@ def explain(path: Path, number: int, org: str, as_json: bool) -> None:
         echo_json({"round": number, "org": org, "row": row, "excluded": excluded, "selection": doc["selection"],
                    "notices": _notices(loaded, number)})
         return
-    click.echo(f"{org} in round {number}: rank {row['rank']}, score {row['score']} (exact {row['score_exact']}), raw {row['raw']}")
+    say(f"{org} in round {number}: rank {row['rank']}, score {row['score']} (exact {row['score_exact']}), raw {row['raw']}")
     _echo_notices(loaded, number)
     if row["normalization"] is not None:
         n = row["normalization"]
-        click.echo(f"  normalized: raw x unit / divisor {n['divisor']} (estimate {n['estimate'] or 'none: the floor applies'})")
-    click.echo("Breakdown by element and victim role:")
+        say(f"  normalized: raw x unit / divisor {n['divisor']} (estimate {n['estimate'] or 'none: the floor applies'})")
+    say("Breakdown by element and victim role:")
     for kind, roles in row["breakdown"].items():
         for role, cell in roles.items():
-            click.echo(f"  {kind:<28} {role:<18} {cell['value']:>12}")
-    click.echo(f"Incidents counted ({len(row['incidents'])}):")
+            say(f"  {kind:<28} {role:<18} {cell['value']:>12}")
+    say(f"Incidents counted ({len(row['incidents'])}):")
     for item in row["incidents"]:
         version = _version(incidents[item["incident"]], item["seq"])
         victims = ", ".join(f"{role} {low}/{best}/{high}" for role, low, best, high in version.victims)
-        click.echo(f"  {item['incident']:<14} entry {item['seq']:>6}  {version.date}  {version.kind:<26} {victims:<32} +{item['contribution']}")
-    click.echo(f"Incidents excluded ({len(excluded)}):")
+        say(f"  {item['incident']:<14} entry {item['seq']:>6}  {version.date}  {version.kind:<26} {victims:<32} +{item['contribution']}")
+    say(f"Incidents excluded ({len(excluded)}):")
     for item in excluded:
-        click.echo(f"  {item['incident']:<14} entry {item['seq']:>6}  {item['reason']}")
+        say(f"  {item['incident']:<14} entry {item['seq']:>6}  {item['reason']}")
 
 
 def _version(incident: Incident, seq: int) -> Version:
@@ -231,15 +236,15 @@ def rounds(path: Path, as_json: bool) -> None:
         echo_json(out)
         return
     if not out:
-        click.echo("no rounds yet")
+        say("no rounds yet")
     for r in out:
         target = r["target"] or ("no target" if r["decided"] is not None else "-")
-        click.echo(f"round {r['round']}: {r['window']['start']} .. {r['window']['end']}  rules v{r['rules']['version']}  "
+        say(f"round {r['round']}: {r['window']['start']} .. {r['window']['end']}  rules v{r['rules']['version']}  "
                    f"{r['eligible']} eligible  {r['status']:<18} target {target:<22} {r['verification']}")
         _echo_notices(loaded, r["round"], "  ")
         if r["witnessed"] is not None:
             w = r["witnessed"]
-            click.echo(f"  opening (entry {r['opened']}, claimed {r['opened_on']}) witnessed by {w['witness']} at {w['time']} "
+            say(f"  opening (entry {r['opened']}, claimed {r['opened_on']}) witnessed by {w['witness']} at {w['time']} "
                        f"(cosigned checkpoint of size {w['checkpoint_size']})")
 
 

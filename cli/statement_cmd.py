@@ -15,13 +15,14 @@ from ledger.policy import Policy
 from ledger.statement_file import StatementFile
 from ledger.store import LedgerStore
 
-from ._common import at_option, echo_json, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._common import at_option, echo_json, load_key, passphrase_options, read_input, resolve_at, verified, write_atomic
+from ._terminal import say
 
 
 def ledger_state(path: Path):
     """Open a ledger, verify it, and return its verifier state (policy, id)."""
     with LedgerStore.open(path, readonly=True) as store:
-        return store.verifier()
+        return verified(store)
 
 
 def write_new_statement(statement: Statement, out: Path | None) -> None:
@@ -32,7 +33,7 @@ def write_new_statement(statement: Statement, out: Path | None) -> None:
     if out.exists():
         raise InputError(f"{out} already exists; refusing to overwrite")
     write_atomic(out, data)
-    click.echo(f"wrote {out} ({statement.type}); next: ledger sign {out} --key KEY", err=True)
+    say(f"wrote {out} ({statement.type}); next: ledger sign {out} --key KEY", err=True)
 
 
 def read_statement_file(path: Path) -> StatementFile:
@@ -180,7 +181,7 @@ def sign(statement_file: Path, key_file: Path, passphrase_file, passphrase_env) 
     key = load_key(key_file, passphrase_file, passphrase_env)
     document.sign(key)
     write_atomic(statement_file, document.to_bytes())
-    click.echo(f"signed {statement_file} with key {key.public.key_id[:16]} ({len(document.signatures)} signature(s))")
+    say(f"signed {statement_file} with key {key.public.key_id[:16]} ({len(document.signatures)} signature(s))")
 
 
 @click.command()
@@ -214,14 +215,14 @@ def status(statement_file: Path, ledger_path: Path | None, as_json: bool) -> Non
             "complete": result.complete,
         })
     else:
-        click.echo(f"{document.statement.type}: {threshold.describe()}")
+        say(f"{document.statement.type}: {threshold.describe()}")
         for key_id in sorted(threshold.signed):
-            click.echo(f"  signed   {judge.label(key_id)}")
+            say(f"  signed   {judge.label(key_id)}")
         for key_id in sorted(threshold.missing):
-            click.echo(f"  missing  {judge.label(key_id)}")
+            say(f"  missing  {judge.label(key_id)}")
         for key_id in sorted(result.missing_added):
-            click.echo(f"  new key {key_id[:12]} must sign (proof of possession)")
-        click.echo("complete: ready to append" if result.complete else "incomplete: more signatures needed")
+            say(f"  new key {key_id[:12]} must sign (proof of possession)")
+        say("complete: ready to append" if result.complete else "incomplete: more signatures needed")
     raise SystemExit(0 if result.complete else 1)
 
 

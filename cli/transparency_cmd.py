@@ -24,7 +24,8 @@ from ledger.remote import Published, is_published
 from ledger.store import LedgerStore
 from ledger.treestore import log_signer, log_vkey
 
-from ._common import echo_json, load_key, passphrase_options, read_input, write_atomic
+from ._common import committed, echo_json, load_key, passphrase_options, read_input, verified, write_atomic
+from ._terminal import progress, say
 
 LOCATION_ARG = click.argument("location", metavar="PATH")
 
@@ -95,23 +96,24 @@ def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphras
     """
     with LedgerStore.open(path) as store:
         if show_key:
-            context = store.verifier().context
+            context = verified(store).context
             for kid in context.policy.roles["operator"].key_ids:
                 click.echo(log_vkey(context.origin, context.policy.keys[kid].raw))
             return
         if operator_key is not None:
             key = load_key(operator_key, passphrase_file, passphrase_env)
-            context = store.verifier().context
+            context = verified(store).context
             if key.public.key_id not in context.policy.roles["operator"].key_ids:
                 raise StoreError(f"key {key.public.key_id[:12]} is not an operator key of policy version {context.policy.version}")
             with store._write_transaction():
                 store.tree.sign_checkpoint(context.origin, log_signer(context.origin, key))
+            committed(f"signed a checkpoint of {path}")
         latest = store.tree.latest_checkpoint()
         if latest is None:
             raise StoreError(f"{path}: no signed checkpoint yet; sign one with --operator-key")
         data = latest[2]
         if cosignatures:
-            policy = store.verifier().context.policy
+            policy = verified(store).context.policy
             witnesses, _ = witness_config(policy)
             known = {(w.name, w.key_id): w for w in witnesses}
             text = note.parse_note(data)[0]
@@ -128,6 +130,7 @@ def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphras
             new = note.add_signature_lines(data, [x for x in dict.fromkeys(lines) if x not in existing])
             with store._write_transaction():
                 store.tree.replace_checkpoint_note(data, new)
+            committed(f"attached cosignatures to the latest checkpoint of {path}")
             data = new
     if out is not None:
         write_atomic(out, data)
@@ -208,7 +211,7 @@ def check_proof(proof_file: Path, entry_file: Path | None, leaf_hash: str | None
     if as_json:
         echo_json({"ok": True, "index": index, "origin": cp.origin, "size": cp.size, "root": cp.root_hash.hex()})
     else:
-        click.echo(f"OK: entry {index} is included in {cp.origin} at tree size {cp.size} (root {cp.root_hash.hex()[:16]}…)")
+        say(f"OK: entry {index} is included in {cp.origin} at tree size {cp.size} (root {cp.root_hash.hex()[:16]}…)")
 
 
 # --------------------------------------------------------------------------- publish
@@ -228,9 +231,9 @@ def publish(path: Path, out: Path) -> None:
     Example:
       ledger publish ledger.db --out /var/www/ledger && ledger verify /var/www/ledger
     """
-    with LedgerStore.open(path) as store:
-        report = publish_directory(store, out)
-    click.echo(
+    with LedgerStore.open(path) as store, progress("publishing", 3 * store.size) as done:
+        report = publish_directory(store, out, progress=done)
+    say(
         f"published size {report.size} to {out}: {report.tiles_written} tiles and {report.bundles_written} "
         f"entry bundles written ({report.tiles_kept + report.bundles_kept} unchanged), "
         f"{len(report.rounds)} ranking document(s)"
@@ -347,7 +350,7 @@ def witness_cosign(checkpoint_file: Path, key_file: Path, name: str, state: Path
         write_atomic(latest_file, cosigned)
     if out is not None:
         write_atomic(out, cosigned)
-        click.echo(f"cosigned {cp.origin} size {cp.size}; wrote {out}", err=True)
+        say(f"cosigned {cp.origin} size {cp.size}; wrote {out}", err=True)
     else:
         click.echo(line, nl=False)
 

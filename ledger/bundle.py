@@ -6,7 +6,7 @@ bytes followed by a single 0x0A. No header, no blank lines, no carriage returns.
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from .canonical import MAX_DOCUMENT_BYTES
 from .errors import InputError
@@ -15,13 +15,16 @@ from .errors import InputError
 _READ_LIMIT = MAX_DOCUMENT_BYTES + 1
 
 
-def write_bundle(raws: Iterable[bytes], out: BinaryIO) -> int:
-    """Write every entry and its newline; returns the number of entries written."""
+def write_bundle(raws: Iterable[bytes], out: BinaryIO, progress: Callable[[int], None] | None = None) -> int:
+    """Write every entry and its newline (``progress(1)`` after each); returns the number
+    of entries written."""
     count = 0
     for raw in raws:
         out.write(raw)
         out.write(b"\n")
         count += 1
+        if progress is not None:
+            progress(1)
     return count
 
 

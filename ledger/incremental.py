@@ -35,7 +35,7 @@ import os
 import pickle
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .audit import AuditReport
 from .checkpoints import CheckpointAuditor
@@ -135,14 +135,16 @@ def _stored_checkpoint(path: Path) -> list[tuple[str, bytes]]:
 
 def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[str], *,
                        keep: int = 1000, since_checkpoint: bool = False,
-                       checkpoints: list[tuple[str, bytes]] | None = None) -> IncrementalReport:
+                       checkpoints: list[tuple[str, bytes]] | None = None,
+                       progress: Callable[[int], None] | None = None) -> IncrementalReport:
     """Verify ``path`` (SQLite ledger or bundle), resuming from ``state`` when it describes
     exactly the ledger's first entries; save the state when every entry passed.
 
     ``since_checkpoint``: resume without reading the first ``n`` entries again; instead,
     the Merkle tree saved with the state, extended by the new entries, must match a signed
     checkpoint of size ``n`` or more (the ledger's own latest one, or one of ``checkpoints``)
-    (SPEC.md 9). Without a usable state this is an ordinary full run."""
+    (SPEC.md 9). Without a usable state this is an ordinary full run. ``progress(n)`` is
+    told of every entry read (re-read prefix included)."""
     from .store import open_entries
 
     path, state = Path(path), Path(state)
@@ -177,6 +179,8 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
                 if rebuilt is not None:
                     rebuilt.append(leaf_hash(raw))
                 seen += 1
+                if progress is not None:
+                    progress(1)
             if digest:
                 same = seen == size and prefix.digest() == digest
             else:  # saved by an anchored run: compare the re-read prefix's Merkle root
@@ -212,6 +216,8 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             if prefix is not None:
                 _hash_line(prefix, raw)
             report.new_entries += 1
+            if progress is not None:
+                progress(1)
         if auditor is not None:
             if not auditor.items:
                 raise InputError(f"no signed checkpoint of size {resumed} to {verifier.size} to anchor the "

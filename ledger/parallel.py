@@ -57,6 +57,13 @@ class Precomputed(dict):  # type: ignore[type-arg]
 _worker_keys: dict[bytes, PublicKey] = {}
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the pool (no worker tracebacks)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _verify_checks(checks: list[Check]) -> list[bool | None]:
     """Worker process body: ``PublicKey.verify`` of each check (None: no answer)."""
     answers: list[bool | None] = []
@@ -115,7 +122,7 @@ def precomputed_signatures(raws: Iterable[bytes], workers: int) -> Iterator[tupl
 
     directory: dict[str, PublicKey] = {}
     context = multiprocessing.get_context("fork" if hasattr(os, "fork") else "spawn")
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
         pending: deque[tuple[list[bytes], list[Any], Any]] = deque()
         chunk: list[bytes] = []
 

@@ -35,6 +35,17 @@ def is_published(location: str | os.PathLike[str]) -> bool:
     return path.is_dir() and (path / CHECKPOINT_PATH).is_file()
 
 
+def refuse_unfinished_publication(location: str | os.PathLike[str]) -> None:
+    """InputError for a local directory that holds a publication's tiles or ``bundle.jsonl``
+    but no ``checkpoint``: publishing was interrupted, or is still running (SPEC.md 15,
+    R-15.1: unreadable input, never verified as anything else)."""
+    path = Path(location)
+    if (not is_url(location) and path.is_dir() and not (path / CHECKPOINT_PATH).exists()
+            and ((path / "tile").is_dir() or (path / "bundle.jsonl").is_file())):
+        raise InputError(f"{path}: an unfinished publication: tiles but no checkpoint (publishing was interrupted "
+                         "or is still running); publish again, then verify")
+
+
 class Published:
     """A published ledger at a directory or URL prefix."""
 

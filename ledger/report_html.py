@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 from . import __version__
 from .scoring.process import round_notices
+from .safetext import clean
 from .scoring.rules import parse_decimal
 from .scoring.types import KINDS, ROLES
 from .snapshot import Snapshot
@@ -58,8 +59,9 @@ details{margin:.4rem 0}summary{cursor:pointer}.note{color:var(--muted);font-size
 
 
 def esc(value: Any) -> str:
-    """HTML-escape anything (quotes too, so it is safe in attribute values)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """HTML-escape anything (quotes too, so it is safe in attribute values), after escaping
+    control and bidi/format characters as text (``ledger.safetext``, SPEC.md 8.3)."""
+    return html.escape("" if value is None else clean(value), quote=True)
 
 
 def _fraction(text: str) -> Fraction:

@@ -146,6 +146,9 @@ class LedgerStore:
         spares appends from verifying the whole stored ledger first; kept up to date."""
         path = Path(path)
         if not path.is_file():
+            from .remote import refuse_unfinished_publication
+
+            refuse_unfinished_publication(path)  # R-15.1
             raise InputError(f"{path}: no such ledger file")
         if not is_sqlite_file(path):
             raise InputError(f"{path}: not a SQLite database")
@@ -498,6 +501,9 @@ _CHUNK = 256
 def _produce(conn: Any, results: Iterator[Any]) -> None:
     """Worker process body: send ``results`` down the pipe in chunks of _CHUNK, then None
     (or the error's text). Forked, the worker has the batch without copying it."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it ends us)
     try:
         chunk: list[Any] = []
         for result in results:
@@ -623,6 +629,9 @@ def open_entries(path: str | os.PathLike[str], start: int = 0) -> Iterator[bytes
     if not path.exists():
         raise InputError(f"{path}: no such file or directory")
     if path.is_dir():
+        from .remote import refuse_unfinished_publication
+
+        refuse_unfinished_publication(path)  # SPEC.md 15, R-15.1: unreadable, not a verdict
         raise InputError(f"{path}: is a directory (expected a ledger database or a bundle)")
     if is_sqlite_file(path):
         store = LedgerStore.open(path, readonly=True)
