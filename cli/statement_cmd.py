@@ -317,8 +317,8 @@ def status(statement_file: Path, ledger_path: str | None, as_json: bool) -> None
     if result.ready:
         click.echo("ready to append: every check passes and every required signature is there")
     elif result.failures:
-        click.echo(f"REFUSED: append would refuse this statement ({len(result.failures)} problem(s) above); "
-                   "signatures cannot fix them: create a corrected statement")
+        click.echo(f"REFUSED: append would refuse this file as it is ({len(result.failures)} problem(s) above); "
+                   "more signatures cannot fix that")
     else:
         click.echo("no problem found; waiting for signatures")
     raise SystemExit(0 if result.ready else 1)
