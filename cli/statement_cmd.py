@@ -302,13 +302,12 @@ def status(statement_file: Path, ledger_path: str | None, as_json: bool) -> None
     if status_ is not None:
         threshold = status_.threshold
         click.echo(f"signatures of role {threshold.role}: {signature_count(threshold)}")
-        for key_id in sorted(threshold.signed):
-            click.echo(f"  signed   {result.label(key_id)}")
-        for key_id in sorted(threshold.missing):
-            click.echo(f"  missing  {result.label(key_id)}")
-        others = sorted(set(document.signatures) - set(threshold.signed))
-        for key_id in others:
-            note = "new key (proof of possession)" if key_id in status_.missing_added or key_id not in (result.judge.keys if result.judge else {}) else "not counted"
+        for label in result.labels(threshold.signed):
+            click.echo(f"  signed   {label}")
+        for label in result.labels(threshold.missing):
+            click.echo(f"  missing  {label}")
+        for key_id in sorted(set(document.signatures) - set(threshold.signed), key=result.label):
+            note = "proof of possession" if key_id in result.added else f"not a {threshold.role} key: not counted"
             click.echo(f"  also signed by {result.label(key_id)} ({note})")
     for line in result.waiting():
         click.echo(line)
@@ -333,8 +332,8 @@ def combine(out: Path, inputs: tuple[Path, ...]) -> None:
 
     Every signature is checked; a key's second signature is dropped as a duplicate; copies
     whose statement differs from the first are refused, naming each differing field with
-    both values. OUT may be one of the inputs (it is then replaced by the merge); any other
-    existing file is not overwritten.
+    both values. An existing OUT is merged too (so it must hold the same statement): no
+    signature is ever lost.
 
     \b
     Example:
@@ -342,7 +341,7 @@ def combine(out: Path, inputs: tuple[Path, ...]) -> None:
       ledger combine decide.json decide.json ana.sig ben.sig carla.sig
     """
     if out.exists() and out.resolve() not in {p.resolve() for p in inputs}:
-        raise InputError(f"{out} already exists and is not one of the inputs; refusing to overwrite")
+        inputs = (out, *inputs)  # merged, never overwritten (a different statement is refused)
     merged = combine_files([(str(p), read_input(p, "statement or signature file")) for p in inputs])
     write_atomic(out, merged.document.to_bytes())
     dropped = f", {merged.duplicates} duplicate(s) dropped" if merged.duplicates else ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from . import canonical
-from .authority import Status
+from .authority import Status, requirement
 from .entry_types import ENTRY_TYPES
 from .errors import LedgerError
 from .model import GENESIS_TYPE
@@ -87,6 +87,7 @@ class Preflight:
     failures: list[Violation]  # problems the statement itself has: append refuses it
     status: Status | None  # who signed and who is still needed (None: cannot be judged)
     judge: Policy | None  # the policy that names the signers
+    added: frozenset[str] = frozenset()  # keys the statement adds (each must sign it, R-7.14)
 
     @property
     def ready(self) -> bool:
@@ -104,9 +105,15 @@ class Preflight:
         if not threshold.reached:
             more = threshold.threshold - len(threshold.signed)
             out.append(f"waiting for {more} more of role {threshold.role} ({signature_count(threshold)})")
-        for key_id in sorted(self.status.missing_added):
-            out.append(f"waiting for key {self.label(key_id)} to sign: a key the statement adds proves possession")
+        if self.status.missing_added:
+            keys = ", ".join(self.labels(self.status.missing_added))
+            out.append(f"waiting for {len(self.status.missing_added)} key(s) the statement adds to sign it "
+                       f"(proof of possession): {keys}")
         return out
+
+    def labels(self, key_ids: Iterable[str]) -> list[str]:
+        """Labels of ``key_ids``, sorted by name (then key id)."""
+        return [self.label(k) for k in sorted(key_ids, key=lambda k: (self.label(k).lower(), k))]
 
 
 def signature_count(threshold: Any) -> str:
@@ -126,12 +133,14 @@ def check(document: StatementFile, view: LedgerView | None) -> Preflight:
         failures.insert(0, Violation(None, first.rule, f"the ledger at {view.location} fails verification "
                                      f"({len(view.violations)} violation(s), first: {first}): the store refuses every append"))
     status = judge = None
+    added: frozenset[str] = frozenset()
     try:
         status = document.status(verifier.context.policy)
         judge = _judge(document, verifier.context.policy)
+        added = frozenset(requirement(document.statement, verifier.context.policy).added)
     except LedgerError:
         pass  # an invalid policy or no genesis: the failures above say why
-    return Preflight(failures, status, judge)
+    return Preflight(failures, status, judge, added)
 
 
 def _judge(document: StatementFile, policy: Policy | None) -> Policy | None:
