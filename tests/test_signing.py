@@ -330,3 +330,25 @@ def test_non_ascii_text_under_a_c_locale(demo: Path, tmp_path: Path) -> None:
                            cwd=demo, env=c_env, capture_output=True, stdin=subprocess.DEVNULL)
     assert shown.returncode == 1 and b"Traceback" not in shown.stderr
     assert "Cártel del Niño".encode("utf-8") in shown.stdout
+
+
+@pytest.mark.parametrize("answer, signed", [(b"n\n", False), (b"y\n", True)])
+def test_sign_asks_on_a_terminal(demo: Path, tmp_path: Path, answer: bytes, signed: bool) -> None:
+    """On a terminal, sign shows the statement and asks; "n" leaves the file as it was."""
+    import os
+
+    file = write_statement(tmp_path / "org.json", Statement.build("org.register", A.org_register("fresh", "Fresh"),
+                                                                  "2027-03-01T00:00:00Z", demo_id(demo)))
+    before = file.read_bytes()
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.Popen([str(LEDGER), "sign", str(file), "--key", "d/keys/recorder-1.key"], cwd=demo, env=env(),
+                                stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.write(master, answer)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert b"Sign it? [y/N]" in out and b"org.register" in out and b"Traceback" not in err
+    assert proc.returncode == (0 if signed else 1), err
+    assert (file.read_bytes() != before) is signed
