@@ -187,18 +187,18 @@ def export(path: Path, out: Path) -> None:
 
 
 @click.command()
-@LEDGER_ARG
+@click.argument("path", metavar="LEDGER")
 @click.option("--tail", "tail", type=click.IntRange(min=0), help="Show the newest N entries (the default, with N = 50; 0: all).")
 @click.option("--from", "start", type=click.IntRange(min=0), help="Show entries from this number on, oldest first, instead of the newest.")
 @click.option("--limit", type=click.IntRange(min=0), help="With --from: how many entries (default 50; 0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry (the exact entry).")
-def log(path: Path, tail: int | None, start: int | None, limit: int | None, as_json: bool) -> None:
+def log(path: str, tail: int | None, start: int | None, limit: int | None, as_json: bool) -> None:
     """List entries for people: number, time, type, summary and signers by name.
 
     By default the newest 50 entries (oldest of them first); --tail N for another number,
     --from N [--limit M] for a range. Which entries are shown, of how many, is said on
     stderr. Signers are named as the ledger's policies name their keys. Reads a SQLite
-    ledger or a bundle; it does not verify (use `ledger verify`).
+    ledger, a bundle, or a published directory or URL; it does not verify (use `ledger verify`).
 
     \b
     Example:
@@ -216,7 +216,9 @@ def log(path: Path, tail: int | None, start: int | None, limit: int | None, as_j
 
     def entries():
         nonlocal total
-        for seq, raw in enumerate(open_entries(path)):
+        from ledger.remote import is_published, open_published
+
+        for seq, raw in enumerate(open_published(path)[0] if is_published(path) else open_entries(path)):
             total = seq + 1
             if b'"type":"ledger.genesis"' in raw or b'"type":"policy.update"' in raw:
                 _learn_names(raw, names)

@@ -352,3 +352,17 @@ def test_sign_asks_on_a_terminal(demo: Path, tmp_path: Path, answer: bytes, sign
     assert b"Sign it? [y/N]" in out and b"org.register" in out and b"Traceback" not in err
     assert proc.returncode == (0 if signed else 1), err
     assert (file.read_bytes() != before) is signed
+
+
+def test_log_reads_a_published_directory(demo: Path) -> None:
+    assert ledger(demo, "log", "site", "--tail", "2").stdout == ledger(demo, "log", "d/ledger.db", "--tail", "2").stdout
+
+
+def test_a_key_added_twice_is_named(demo: Path) -> None:
+    from ledger.authoring import policy_update_statement
+    from ledger.errors import AuthorityError
+
+    view = open_ledger(demo / "d" / "ledger.db")
+    new = key(demo, "panel-1").public  # already a panel key
+    with pytest.raises(AuthorityError, match="listed twice for role 'panel'"):
+        policy_update_statement(view.ledger_id, view.policy, "2027-03-01T00:00:00Z", reason="x", add=[("panel", new, "again")])
