@@ -221,9 +221,10 @@ class Verifier:
         operator's seal (R-7.15: made at append), and the processes' rules (scoring) run even
         when core rules fail, so that every problem is listed at once. R-7.13 (threshold) and
         R-7.14 (added keys) are reported while signatures are still missing: the caller
-        tells "waiting" from "refused" (``ledger.preflight``). The envelope is shaped
-        (R-7.1, R-7.2) with placeholder signatures up to the role's threshold when fewer are
-        present, so the size limit is judged on an entry at least as large as the final one.
+        tells "waiting" from "refused" (``ledger.preflight``). The envelope (R-7.1, R-7.2)
+        is judged with placeholder signatures up to the role's threshold when fewer are
+        present: the schema wants one at least, and the size limit is then judged on an
+        entry with as many signatures as the threshold asks for.
         """
         seq = self.context.size
         prev = GENESIS_PREV if self.head is None else self.head.hex()
@@ -231,7 +232,7 @@ class Verifier:
         placeholder = Signature("f" * 64, bytes(64))  # never verifies: only the shape counts
         kind = ENTRY_TYPES.get(statement.type)
         policy = self.context.policy
-        wanted = policy.roles[kind.role].threshold if kind is not None and policy is not None and kind.role in policy.roles else 1
+        wanted = 1 if kind is None or policy is None else policy.roles[kind.role].threshold
         shaped = real + (placeholder,) * max(0, wanted - len(real))
         raw = canonical.encode({"seq": seq, "prev": prev, "statement": statement.obj,
                                 "signatures": [s.to_json() for s in shaped], "seal": placeholder.to_json()})
