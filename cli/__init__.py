@@ -33,7 +33,7 @@ def main() -> None:
 # every module's COMMANDS.
 COMMAND_MODULES: dict[str, str] = {
     "keygen": "keys_cmd",
-    **dict.fromkeys(["genesis", "new", "policy-update", "sign", "status"], "statement_cmd"),
+    **dict.fromkeys(["genesis", "new", "policy-update", "sign", "status", "combine"], "statement_cmd"),
     **dict.fromkeys(["init", "append", "verify", "export", "log"], "ledger_cmd"),
     **dict.fromkeys(["checkpoint", "prove", "check-proof", "publish", "witness"], "transparency_cmd"),
     **dict.fromkeys(

@@ -48,6 +48,10 @@ class LedgerGroup(click.Group):
             command = super().get_command(ctx, name)
         return command
 
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        any_locale_streams()
+        return super().main(utf8_args(sys.argv[1:] if args is None else list(args)), *rest, **kwargs)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -95,6 +99,39 @@ def interrupted() -> None:
     if _committed:
         fail(f"interrupted after the write had committed: {'; '.join(_committed)}", EXIT_INTERRUPTED)
     fail("interrupted; nothing was written", EXIT_INTERRUPTED)
+
+
+def utf8_args(args: list[str]) -> list[str]:
+    """Command-line arguments as the UTF-8 text they almost always are, whatever the locale.
+
+    Under a non-UTF-8 locale (LC_ALL=C with Python's UTF-8 mode off) Python decodes argv
+    with the locale's codec and keeps undecodable bytes as lone surrogates (PEP 383), which
+    no JSON text may hold: "Cártel" would arrive as "C\\udcc3\\udca1rtel". Such an argument
+    is read again from its bytes as UTF-8; one that is not UTF-8 is left as it was (and is
+    refused where it is used)."""
+    out = []
+    for arg in args:
+        try:
+            out.append(os.fsencode(arg).decode("utf-8") if any("\udc80" <= c <= "\udcff" for c in arg) else arg)
+        except UnicodeDecodeError:
+            out.append(arg)
+    return out
+
+
+def any_locale_streams() -> None:
+    """Printing never fails on a character the locale cannot show: an ASCII locale gets
+    UTF-8 (as Python's own UTF-8 mode would write), any other escapes what it lacks."""
+    import codecs
+
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if encoding is None or not hasattr(stream, "reconfigure"):
+            continue
+        name = codecs.lookup(encoding).name
+        if name == "ascii":
+            stream.reconfigure(encoding="utf-8", errors="backslashreplace")
+        elif name != "utf-8":
+            stream.reconfigure(errors="backslashreplace")
 
 
 def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -157,9 +194,10 @@ def get_passphrase(passphrase_file: Path | None, passphrase_env: str, *, confirm
         return text[0].encode("utf-8")
     value = os.environ.get(passphrase_env)
     if value:
-        return value.encode("utf-8")
+        return os.fsencode(value)  # the bytes as given, whatever the locale
     if sys.stdin.isatty():
-        return click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm).encode("utf-8")
+        typed = click.prompt("Passphrase", hide_input=True, confirmation_prompt=confirm)
+        return typed.encode(sys.stdin.encoding or "utf-8", "surrogateescape")
     return None
 
 

@@ -11,7 +11,7 @@ from ledger import canonical
 from ledger.audit import verify_path
 from ledger.atomic import atomic_file
 from ledger.bundle import write_bundle
-from ledger.errors import InputError
+from ledger.errors import InputError, LedgerError
 from ledger.store import LedgerStore, open_entries
 
 from ._common import EXIT_FAILED, committed, echo_json, entry_total, load_key, passphrase_options, read_input, verified, write_atomic
@@ -71,6 +71,12 @@ def append(path: Path, statement_files, operator_key: Path, passphrase_file, pas
       ledger append ledger.db incident-0044.json --operator-key keys/operator.key --state ~/.cache/ledger.state
     """
     documents = [read_statement_file(p) for p in statement_files]
+    first_with: dict[bytes, Path] = {}
+    for file, document in zip(statement_files, documents):  # copies signed in parallel (R-7.8 otherwise)
+        other = first_with.setdefault(document.statement.digest, file)
+        if other != file:
+            raise LedgerError(f"{other} and {file} hold the same statement: merge their signatures first "
+                             f"(ledger combine {other} {other} {file})")
     key = load_key(operator_key, passphrase_file, passphrase_env)
     with LedgerStore.open(path, state=state_file) as store:
         verified(store)
@@ -171,37 +177,75 @@ def export(path: Path, out: Path) -> None:
 
 
 @click.command()
-@LEDGER_ARG
-@click.option("--from", "start", default=0, show_default=True, help="First entry number.")
-@click.option("--limit", default=50, show_default=True, help="How many entries (0: all).")
+@click.argument("path", metavar="LEDGER")
+@click.option("--tail", "tail", type=click.IntRange(min=0), help="Show the newest N entries (the default, with N = 50; 0: all).")
+@click.option("--from", "start", type=click.IntRange(min=0), help="Show entries from this number on, oldest first, instead of the newest.")
+@click.option("--limit", type=click.IntRange(min=0), help="With --from: how many entries (default 50; 0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry (the exact entry).")
-def log(path: Path, start: int, limit: int, as_json: bool) -> None:
-    """List entries for people: number, time, type, signers and a summary.
+def log(path: str, tail: int | None, start: int | None, limit: int | None, as_json: bool) -> None:
+    """List entries for people: number, time, type, summary and signers by name.
 
-    Reads a SQLite ledger or a bundle; it does not verify (use `ledger verify`).
+    By default the newest 50 entries (oldest of them first); --tail N for another number,
+    --from N [--limit M] for a range. Which entries are shown, of how many, is said on
+    stderr. Signers are named as the ledger's policies name their keys. Reads a SQLite
+    ledger, a bundle, or a published directory or URL; it does not verify (use `ledger verify`).
 
     \b
     Example:
+      ledger log ledger.db                  (the newest 50)
+      ledger log ledger.db --tail 10
       ledger log ledger.db --from 100 --limit 20
     """
-    shown = 0
-    for seq, raw in enumerate(open_entries(path)):
-        if seq < start:
-            continue
-        if limit and shown >= limit:
-            break
-        shown += 1
+    import itertools
+    from collections import deque
+
+    if tail is not None and (start is not None or limit is not None):
+        raise click.UsageError("give --tail, or --from/--limit, not both")
+    names: dict[str, str] = {}  # key id -> name in the latest policy that names it
+    total = 0
+
+    def entries():
+        nonlocal total
+        from ledger.remote import is_published, open_published
+
+        for seq, raw in enumerate(open_published(path)[0] if is_published(path) else open_entries(path)):
+            total = seq + 1
+            if b'"type":"ledger.genesis"' in raw or b'"type":"policy.update"' in raw:
+                _learn_names(raw, names)
+            yield seq, raw
+
+    if start is None and limit is None:
+        count = 50 if tail is None else tail
+        chosen = list(deque(entries(), maxlen=count or None))
+        what = "the newest" if count and len(chosen) < total else "all"
+    else:
+        first, count = start or 0, 50 if limit is None else limit
+        chosen = list(itertools.islice(itertools.dropwhile(lambda e: e[0] < first, entries()), count or None))
+        what = f"from entry {first}"
+    for seq, raw in chosen:
         if as_json:
             click.echo(raw.decode("utf-8"))
             continue
         try:
             entry = canonical.parse(raw)
             statement = entry["statement"]
-            signers = ",".join(s["key_id"][:8] for s in entry["signatures"])
-            line = f"{seq:>7}  {statement['time']}  {statement['type']:<18} {_summary(statement['body'])}  [{signers}]"
+            signers = ", ".join(names.get(s["key_id"]) or s["key_id"][:8] for s in entry["signatures"])
+            say(f"{seq:>7}  {statement['time']}  {statement['type']:<18} {_summary(statement['body'])}  [{signers}]")
         except Exception:  # the listing shows what is there; verify judges it
-            line = f"{seq:>7}  (unreadable entry: run ledger verify)"
-        say(line)
+            say(f"{seq:>7}  (unreadable entry: run ledger verify)")
+    if not as_json:
+        shown = f"entries {chosen[0][0]}-{chosen[-1][0]}" if chosen else "no entries"
+        say(f"{shown} ({what}{'' if start is not None else f' of {total}'}); --tail N, --from N --limit M for others", err=True)
+
+
+def _learn_names(raw: bytes, names: dict[str, str]) -> None:
+    try:
+        policy = canonical.parse(raw)["statement"]["body"]["policy"]
+        for key_id, info in policy["keys"].items():
+            if info.get("name"):
+                names[key_id] = info["name"]
+    except Exception:  # a malformed entry teaches nothing; verify judges it
+        pass
 
 
 def _summary(body: dict) -> str:

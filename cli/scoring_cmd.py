@@ -17,38 +17,31 @@ from ledger.diskstate import FileSpool
 from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_document
 from ledger.scoring.state import Incident, ScoringState, Version
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
-from ledger.store import open_entries
-from ledger.verify import new_verifier
 
 from ._common import EXIT_FAILED, at_option, echo_json, entry_total, read_input, resolve_at
 from ._terminal import progress as show_progress, say  # `progress` is a command here
-from .statement_cmd import write_new_statement
+from .statement_cmd import ledger_view, write_new_statement
 
-PATH_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+PATH_ARG = click.argument("path", metavar="LEDGER")  # SQLite file, bundle, or published directory or URL
 ROUND_OPT = click.option("--round", "number", required=True, type=click.IntRange(min=1), help="Round number.")
 JSON_OPT = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 OUT_OPT = click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Statement file to write (default: stdout).")
 
 
 class Loaded:
-    """A ledger read and verified from PATH: its scoring state and violation count."""
+    """A ledger read and verified from PATH (SQLite file, bundle, or published directory or
+    URL): its scoring state and violation count."""
 
-    def __init__(self, path: Path) -> None:
-        verifier = new_verifier()
-        self.violations = 0
-        with show_progress("reading ledger", entry_total(path)) as done:
-            for raw in open_entries(path):
-                self.violations += len(verifier.feed(raw))
-                done(1)
-        self.violations += len(verifier.finish())
-        process = scoring_process(verifier)
+    def __init__(self, path: str) -> None:
+        self.view = ledger_view(path)
+        self.violations = len(self.view.violations)
+        process = scoring_process(self.view.verifier)
         assert isinstance(process, ScoringProcess)
         self.process = process
         self.state: ScoringState = process.state
-        self.ledger_id: str = verifier.context.ledger_id or ""
-        self.path, self.origin, self.policy = path, verifier.context.origin, verifier.context.policy
-        if not self.ledger_id:
-            raise InputError(f"{path}: no valid genesis entry")
+        self.ledger_id: str = self.view.ledger_id or ""
+        context = self.view.verifier.context
+        self.path, self.origin, self.policy = path, context.origin, context.policy
 
     def warn(self) -> None:
         if self.violations:
@@ -263,11 +256,8 @@ def _sources(values: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 def _emit(loaded: Loaded, type_: str, body: dict[str, Any], at: str | None, out: Path | None) -> None:
-    from ledger.statement_file import StatementFile
-
-    statement = A.statement(type_, body, resolve_at(at), loaded.ledger_id)
-    StatementFile.parse(StatementFile(statement).to_bytes(), f"new {type_} statement")  # schema check now
-    write_new_statement(statement, out)
+    """Write the new statement after the checks `ledger append` will run (ledger.preflight)."""
+    write_new_statement(A.statement(type_, body, resolve_at(at), loaded.ledger_id), out, loaded.view)
 
 
 def _incident_options(f):

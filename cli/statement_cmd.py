@@ -1,7 +1,9 @@
-"""Statement commands: create statements, sign them offline, show who still has to sign."""
+"""Statement commands: create statements, sign them offline (in turn or in parallel),
+combine copies and signature files, and show what is signed and what is still missing."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -12,21 +14,43 @@ from ledger.errors import AuthorityError, InputError, LedgerError
 from ledger.keyfiles import read_public_key_file
 from ledger.model import Statement
 from ledger.policy import Policy
-from ledger.statement_file import StatementFile
-from ledger.store import LedgerStore
+from ledger.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
+from ledger.statement_file import SignatureFile, StatementFile, combine as combine_files
 
-from ._common import at_option, echo_json, load_key, passphrase_options, read_input, resolve_at, verified, write_atomic
-from ._terminal import say
+from ._common import at_option, echo_json, entry_total, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._terminal import progress, say
 
-
-def ledger_state(path: Path):
-    """Open a ledger, verify it, and return its verifier state (policy, id)."""
-    with LedgerStore.open(path, readonly=True) as store:
-        return verified(store)
+LEDGER_HELP = "The ledger: SQLite file, exported bundle, or published directory or URL."
 
 
-def write_new_statement(statement: Statement, out: Path | None) -> None:
-    data = StatementFile(statement).to_bytes()
+def ledger_option(help_text: str = LEDGER_HELP):
+    return click.option("--ledger", "ledger_path", metavar="LEDGER", help=help_text)
+
+
+def ledger_view(location: str | Path) -> LedgerView:
+    """Read and verify the ledger at ``location`` (any form), with progress on a terminal."""
+    with progress("reading ledger", entry_total(location)) as done:
+        return open_ledger(location, progress=done)
+
+
+def refuse_if_failing(document: StatementFile, view: LedgerView | None, what: str) -> Preflight:
+    """The checks ``ledger append`` will run; refuses (exit 1, nothing written) on any failure
+    other than signatures still missing."""
+    result = check(document, view)
+    if result.failures:
+        problems = "; ".join(f"{v.message} [{v.rule}]" for v in result.failures)
+        raise LedgerError(f"{what} would be refused by the ledger: {problems}")
+    return result
+
+
+def write_new_statement(statement: Statement, out: Path | None, view: LedgerView | None = None,
+                        checked: bool = True) -> None:
+    """Check a new statement as ``append`` will (unless ``checked`` is False) and write it."""
+    document = StatementFile(statement)
+    StatementFile.parse(document.to_bytes(), f"new {statement.type} statement")  # schema, strictly
+    if checked and (view is not None or statement.type == "ledger.genesis"):
+        refuse_if_failing(document, view, f"this {statement.type} statement")
+    data = document.to_bytes()
     if out is None:
         click.echo(data.decode("utf-8"), nl=False)
         return
@@ -58,7 +82,8 @@ def genesis(origin, title, panel, panel_threshold, recorder, operator, descripti
     """Create the unsigned genesis statement that founds a ledger.
 
     Every key it names must sign it (proof of possession), which includes a threshold
-    of the panel. Then `ledger init` creates the ledger from it.
+    of the panel. Then `ledger init` creates the ledger from it. The statement is checked
+    now, as `ledger init` will check it (origin, policy), so nobody signs a bad one.
 
     \b
     Example:
@@ -77,14 +102,16 @@ def genesis(origin, title, panel, panel_threshold, recorder, operator, descripti
 @click.command("new")
 @click.argument("statement_type")
 @click.option("--body", "body_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="JSON file with the statement body ('-' for stdin).")
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), help="Ledger the statement is for (reads its id).")
-@click.option("--ledger-id", help="Ledger id (64 hex), when the ledger is not at hand.")
+@ledger_option("Ledger the statement is for: reads its id and checks the statement against it (SQLite file, bundle, published directory or URL).")
+@click.option("--ledger-id", help="Ledger id (64 hex), when the ledger is not at hand (then only the schema is checked).")
 @at_option
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Statement file to write (default: stdout).")
 def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
     """Create an unsigned statement of STATEMENT_TYPE from a JSON body file.
 
-    The body is checked against the type's schema now, not at append time.
+    With --ledger, the statement is checked now exactly as `ledger append` will check it
+    (schema, authority, the scoring state): a statement the ledger would refuse is not
+    written. With --ledger-id, only the schema is checked.
 
     \b
     Example:
@@ -92,8 +119,9 @@ def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
     """
     if (ledger_path is None) == (ledger_id is None):
         raise click.UsageError("give exactly one of --ledger or --ledger-id")
-    if ledger_path is not None:
-        ledger_id = ledger_state(ledger_path).context.ledger_id
+    view = ledger_view(ledger_path) if ledger_path is not None else None
+    if view is not None:
+        ledger_id = view.ledger_id
     data = click.get_binary_stream("stdin").read() if str(body_file) == "-" else read_input(body_file, "body")
     try:
         body = canonical.parse(data.strip())
@@ -101,13 +129,11 @@ def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
         raise InputError(f"{body_file}: {exc.message}") from None
     if not isinstance(body, dict):
         raise InputError(f"{body_file}: the body must be a JSON object")
-    statement = Statement.build(statement_type, body, resolve_at(at), ledger_id)
-    StatementFile.parse(StatementFile(statement).to_bytes(), "new statement")  # schema check now
-    write_new_statement(statement, out)
+    write_new_statement(Statement.build(statement_type, body, resolve_at(at), ledger_id), out, view)
 
 
 @click.command("policy-update")
-@click.argument("ledger_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("ledger_path", metavar="LEDGER")
 @click.option("--add", "adds", multiple=True, metavar="ROLE=PUBFILE", help="Add a key to a role (repeat).")
 @click.option("--remove", "removes", multiple=True, metavar="KEYID", help="Remove a key (rotation; may return later).")
 @click.option("--revoke", "revokes", multiple=True, metavar="KEYID", help="Revoke a key for ever.")
@@ -125,8 +151,8 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
       ledger policy-update ledger.db --add recorder=keys/rec-new.pub \\
         --remove 3fa1…(old key id) --reason "scheduled rotation" --out rotate.json
     """
-    state = ledger_state(ledger_path)
-    policy: Policy = state.context.policy
+    view = ledger_view(ledger_path)
+    policy: Policy = view.policy
     add = []
     for item in adds:
         role, _, file = item.partition("=")
@@ -141,7 +167,7 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
             raise click.BadParameter(f"expected ROLE=N, got {item!r}", param_hint="--threshold")
         parsed[role] = int(value)
     statement = policy_update_statement(
-        state.context.ledger_id,
+        view.ledger_id,
         policy,
         resolve_at(at),
         reason=reason,
@@ -150,8 +176,7 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
         revoke=[_full_key_id(policy, k, "--revoke") for k in revokes],
         thresholds=parsed,
     )
-    StatementFile.parse(StatementFile(statement).to_bytes(), "new statement")  # schema check now
-    write_new_statement(statement, out)
+    write_new_statement(statement, out, view)
 
 
 def _full_key_id(policy: Policy, prefix: str, option: str) -> str:
@@ -164,66 +189,163 @@ def _full_key_id(policy: Policy, prefix: str, option: str) -> str:
     return matches[0]
 
 
+def _show_statement(document: StatementFile, view: LedgerView | None) -> None:
+    for label, value in describe(document, view):
+        say(f"  {label + ':':<18} {value}")
+
+
 @click.command()
 @click.argument("statement_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Your private key file.")
+@ledger_option("Check the statement against this ledger before signing (SQLite file, bundle, published directory or URL); refuses to sign what append would refuse.")
+@click.option("--output-signature", "signature_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write a detached signature file here instead of adding the signature to STATEMENT_FILE (merge with `ledger combine`).")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation (on a terminal, sign asks after showing what is signed).")
 @passphrase_options
-def sign(statement_file: Path, key_file: Path, passphrase_file, passphrase_env) -> None:
-    """Add your signature to STATEMENT_FILE (in place), after checking the ones already there.
+def sign(statement_file: Path, key_file: Path, ledger_path: str | None, signature_out: Path | None, yes: bool,
+         passphrase_file, passphrase_env) -> None:
+    """Sign STATEMENT_FILE after showing what it says, and checking the signatures already there.
 
-    Run it on your own machine: the private key never goes to the ledger host.
+    Shows the ledger, type, round, target, ranking digest, rules version and the body's key
+    fields, then asks for confirmation on a terminal (not with --yes; when stdin is not a
+    terminal, as in scripts, it signs without asking: the summary is still printed). With
+    --ledger it first runs the checks `ledger append` will run, and refuses to sign a
+    statement the ledger would refuse, or with a key that may not sign it.
+
+    The signature is added in place, or with --output-signature written to a separate
+    signature file. Panel members may each sign their own copy in parallel; `ledger combine`
+    merges the copies. Run it on your own machine: the private key never leaves it.
 
     \b
     Example:
-      ledger sign decision.json --key ~/keys/panel-ana.key
+      ledger sign decision.json --key ~/keys/panel-ana.key --ledger https://ledger.example.org/mx
+      ledger sign decision.json --key ~/keys/panel-ana.key --output-signature ana.sig --yes
     """
     document = read_statement_file(statement_file)
+    view = ledger_view(ledger_path) if ledger_path is not None else None
+    checked = view is not None or document.statement.type == "ledger.genesis"  # a genesis needs no ledger
+    say(f"You are signing {statement_file}:")
+    _show_statement(document, view)
+    if checked:
+        refuse_if_failing(document, view, "this statement")
+    else:
+        say("  (not checked against the ledger: give --ledger to run the checks append will run)")
+    if signature_out is not None and signature_out.exists():
+        raise InputError(f"{signature_out} already exists; refusing to overwrite")
+    if not yes and sys.stdin.isatty():
+        click.confirm("Sign it?", abort=True)
     key = load_key(key_file, passphrase_file, passphrase_env)
-    document.sign(key)
-    write_atomic(statement_file, document.to_bytes())
-    say(f"signed {statement_file} with key {key.public.key_id[:16]} ({len(document.signatures)} signature(s))")
+    signature = document.sign(key)
+    result = None
+    if checked:  # with this signature: e.g. a key without the role the type requires (R-7.12)
+        result = refuse_if_failing(document, view, f"this statement signed by key {key.public.key_id[:12]}")
+    who = result.label(key.public.key_id) if result is not None else key.public.key_id[:16]
+    if signature_out is not None:
+        write_atomic(signature_out, SignatureFile(document.statement.digest.hex(), key.public, signature).to_bytes())
+        say(f"wrote signature file {signature_out} (key {who}); next: ledger combine OUT {statement_file} {signature_out} ...")
+    else:
+        write_atomic(statement_file, document.to_bytes())
+        say(f"signed {statement_file} as {who}: {len(document.signatures)} signature(s)")
+    if result is not None:
+        for line in result.waiting() or ["complete: ready to append"]:
+            say(f"  {line}")
 
 
 @click.command()
 @click.argument("statement_file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False, path_type=Path), help="Ledger whose current policy judges the statement.")
+@ledger_option("Ledger that judges the statement: SQLite file, exported bundle, or published directory or URL (not needed for a genesis).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def status(statement_file: Path, ledger_path: Path | None, as_json: bool) -> None:
-    """Show who signed STATEMENT_FILE, who is missing, and whether the threshold is reached.
+def status(statement_file: Path, ledger_path: str | None, as_json: bool) -> None:
+    """Show what STATEMENT_FILE says, who signed it, who is still missing, and EVERY check
+    that `ledger append` would fail now, and why.
 
-    Exit 0 when the statement has every signature it needs, 1 otherwise.
+    The checks are the verifier's own, against the ledger as it stands: schema, authority
+    (which role signs; a signer without that role is a failure), and the scoring state
+    (dates, organizations, rounds...). Signatures still missing are not failures: they are
+    shown as "waiting for k more of role X".
+
+    Exit 0 when the statement is ready to append; 1 when it is waiting for signatures or
+    would be refused (the output says which).
 
     \b
     Example:
       ledger status decision.json --ledger ledger.db
+      ledger status decision.json --ledger ledger.jsonl
+      ledger status decision.json --ledger https://ledger.example.org/mx --json
     """
     document = read_statement_file(statement_file)
-    policy = ledger_state(ledger_path).context.policy if ledger_path else None
-    if policy is None and document.statement.type != "ledger.genesis":
+    if ledger_path is None and document.statement.type != "ledger.genesis":
         raise click.UsageError("--ledger is required to judge a statement other than a genesis")
-    result = document.status(policy)
-    threshold = result.threshold
-    judge = policy if policy is not None else Policy.from_json(document.statement.body["policy"])
+    view = ledger_view(ledger_path) if ledger_path is not None else None
+    result = check(document, view)
+    status_ = result.status
     if as_json:
+        threshold = status_.threshold if status_ is not None else None
         echo_json({
             "type": document.statement.type,
-            "role": threshold.role,
-            "threshold": threshold.threshold,
-            "signed": sorted(threshold.signed),
-            "missing": sorted(threshold.missing),
-            "missing_added_keys": sorted(result.missing_added),
-            "complete": result.complete,
+            "statement_digest": document.statement.digest.hex(),
+            "role": threshold.role if threshold else None,
+            "threshold": threshold.threshold if threshold else None,
+            "signed": sorted(threshold.signed) if threshold else [],
+            "missing": sorted(threshold.missing) if threshold else [],
+            "missing_added_keys": sorted(status_.missing_added) if status_ else [],
+            "signers": {k: result.label(k) for k in sorted(document.signatures)},
+            "waiting": result.waiting(),
+            "failures": [{"rule": v.rule, "message": v.message} for v in result.failures],
+            "complete": bool(status_ is not None and status_.complete),
+            "ready": result.ready,
         })
+        raise SystemExit(0 if result.ready else 1)
+    say(f"{statement_file}:")
+    _show_statement(document, view)
+    if status_ is not None:
+        threshold = status_.threshold
+        say(f"signatures of role {threshold.role}: {signature_count(threshold)}")
+        for label in result.labels(threshold.signed):
+            say(f"  signed   {label}")
+        for label in result.labels(threshold.missing):
+            say(f"  missing  {label}")
+        for key_id in sorted(set(document.signatures) - set(threshold.signed), key=result.label):
+            note = "proof of possession" if key_id in result.added else f"not a {threshold.role} key: not counted"
+            say(f"  also signed by {result.label(key_id)} ({note})")
+    for line in result.waiting():
+        say(line)
+    for violation in result.failures:
+        say(f"FAIL {violation.message} [{violation.rule}]")
+    if result.ready:
+        say("ready to append: every check passes and every required signature is there")
+    elif result.failures:
+        say(f"REFUSED: append would refuse this file as it is ({len(result.failures)} problem(s) above); "
+                   "more signatures cannot fix that")
     else:
-        say(f"{document.statement.type}: {threshold.describe()}")
-        for key_id in sorted(threshold.signed):
-            say(f"  signed   {judge.label(key_id)}")
-        for key_id in sorted(threshold.missing):
-            say(f"  missing  {judge.label(key_id)}")
-        for key_id in sorted(result.missing_added):
-            say(f"  new key {key_id[:12]} must sign (proof of possession)")
-        say("complete: ready to append" if result.complete else "incomplete: more signatures needed")
-    raise SystemExit(0 if result.complete else 1)
+        say("no problem found; waiting for signatures")
+    raise SystemExit(0 if result.ready else 1)
 
 
-COMMANDS = [genesis, new, policy_update, sign, status]
+@click.command()
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+def combine(out: Path, inputs: tuple[Path, ...]) -> None:
+    """Merge copies of a statement file signed in parallel, and detached signature files,
+    into OUT.
+
+    Every signature is checked; a key's second signature is dropped as a duplicate; copies
+    whose statement differs from the first are refused, naming each differing field with
+    both values. An existing OUT is merged too (so it must hold the same statement): no
+    signature is ever lost.
+
+    \b
+    Example:
+      ledger combine decide.json ana/decide.json ben/decide.json carla/decide.json
+      ledger combine decide.json decide.json ana.sig ben.sig carla.sig
+    """
+    if out.exists() and out.resolve() not in {p.resolve() for p in inputs}:
+        inputs = (out, *inputs)  # merged, never overwritten (a different statement is refused)
+    merged = combine_files([(str(p), read_input(p, "statement or signature file")) for p in inputs])
+    write_atomic(out, merged.document.to_bytes())
+    dropped = f", {merged.duplicates} duplicate(s) dropped" if merged.duplicates else ""
+    say(f"wrote {out}: {len(merged.document.signatures)} signature(s) from {len(inputs)} file(s){dropped}; "
+               f"next: ledger status {out} --ledger LEDGER")
+
+
+COMMANDS = [genesis, new, policy_update, sign, status, combine]

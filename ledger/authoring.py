@@ -13,11 +13,15 @@ RoleSpec = Mapping[str, tuple[Sequence[tuple[PublicKey, str]], int]]
 
 
 def genesis_statement(origin: str, name: str, roles: RoleSpec, at: str, description: str = "") -> Statement:
-    """The genesis statement: ``roles`` maps role to ([(public key, display name)], threshold)."""
+    """The genesis statement: ``roles`` maps role to ([(public key, display name)], threshold).
+
+    Refuses (AuthorityError) a key listed twice for one role: the policy would silently
+    count it once (SPEC.md 6.1), and the threshold would then be wrong."""
     keys: dict[str, tuple[PublicKey, str]] = {}
     role_ids: dict[str, tuple[list[str], int]] = {}
     for role, (members, threshold) in roles.items():
         for public, label in members:
+            _refuse_twice(role, public, label, [p.key_id for p, _ in members])
             keys[public.key_id] = (public, label)
         role_ids[role] = ([p.key_id for p, _ in members], threshold)
     body = {"origin": origin, "name": name, "policy": build_policy_json(1, keys, role_ids)}
@@ -56,6 +60,7 @@ def policy_update_statement(
     keys = {k: (pk, current.names.get(k, "")) for k, pk in current.keys.items() if k not in gone}
     members = {r: [k for k in current.roles[r].key_ids if k not in gone] for r in ROLES}
     for role, public, label in add:
+        _refuse_twice(role, public, label, members[role] + [p.key_id for r, p, _ in add if r == role])
         keys[public.key_id] = (public, label)
         members[role].append(public.key_id)
     new_thresholds = {r: current.roles[r].threshold for r in ROLES}
@@ -67,3 +72,9 @@ def policy_update_statement(
         current.witnesses or None,
     )
     return Statement.build("policy.update", {"policy": policy, "revoke": revoke, "reason": reason}, at, ledger_id)
+
+
+def _refuse_twice(role: str, public: PublicKey, label: str, key_ids: list[str]) -> None:
+    if key_ids.count(public.key_id) > 1:
+        name = f"{label} ({public.key_id[:12]})" if label else public.key_id[:12]
+        raise AuthorityError(f"key {name} listed twice for role {role!r}: each key counts once towards a threshold")

@@ -23,7 +23,7 @@ from .authority import Requirement, requirement
 from .entry_types import ENTRY_TYPES
 from .errors import LedgerError, SchemaError
 from .merkle import leaf_hash
-from .model import GENESIS_PREV, GENESIS_TYPE, MAX_ENTRY_BYTES, Entry, decode_entry, seal_signing_message
+from .model import GENESIS_PREV, GENESIS_TYPE, MAX_ENTRY_BYTES, Entry, Signature, Statement, decode_entry, seal_signing_message
 from .policy import Policy
 from .validation import validate
 
@@ -211,6 +211,40 @@ class Verifier:
                     process.apply(entry, self.context)
         self.head = leaf_hash(raw)
         self.context.size = seq + 1
+
+    def preview(self, statement: Statement, signatures: Sequence[Signature]) -> list[Violation]:
+        """Judge ``statement`` with the ``signatures`` gathered so far as the next entry would
+        be judged, before it is sealed, without changing any state (``ledger status``, the
+        statement creation commands, ``ledger sign --ledger``).
+
+        Every rule of :meth:`check` runs on the would-be entry, the same code, except the
+        operator's seal (R-7.15: made at append), and the processes' rules (scoring) run even
+        when core rules fail, so that every problem is listed at once. R-7.13 (threshold) and
+        R-7.14 (added keys) are reported while signatures are still missing: the caller
+        tells "waiting" from "refused" (``ledger.preflight``). The envelope (R-7.1, R-7.2)
+        is judged with placeholder signatures up to the role's threshold when fewer are
+        present: the schema wants one at least, and the size limit is then judged on an
+        entry with as many signatures as the threshold asks for.
+        """
+        seq = self.context.size
+        prev = GENESIS_PREV if self.head is None else self.head.hex()
+        real = tuple(sorted(signatures, key=lambda s: s.key_id))
+        placeholder = Signature("f" * 64, bytes(64))  # never verifies: only the shape counts
+        kind = ENTRY_TYPES.get(statement.type)
+        policy = self.context.policy
+        wanted = 1 if kind is None or policy is None else policy.roles[kind.role].threshold
+        shaped = real + (placeholder,) * max(0, wanted - len(real))
+        raw = canonical.encode({"seq": seq, "prev": prev, "statement": statement.obj,
+                                "signatures": [s.to_json() for s in shaped], "seal": placeholder.to_json()})
+        try:
+            entry = decode_checked(raw, seq)  # R-7.1 to R-7.3 on the would-be bytes
+        except _Reject as rejected:
+            return [rejected.violation]
+        entry = Entry(seq, prev, entry.statement, real, placeholder, raw)
+        found = [v for v in self._core_rules(entry) if v.rule != "R-7.15"]
+        for process in self.processes:
+            found.extend(process.admit(entry, self.context))
+        return found
 
     def finish(self) -> list[Violation]:
         """Whole-ledger findings after the last entry."""

@@ -98,6 +98,5 @@ def test_statement_builders_roundtrip(demo, tmp_path):
     assert opened.returncode == 0, opened.stderr
     body = json.loads(opened.stdout)["statement"]["body"]
     assert body["round"] == 4 and "halcones-del-norte" not in body["eligible"] and "sierra-alta" not in body["eligible"]
-    decided = run("decide", str(demo), "--round", "3")
-    assert decided.returncode == 0
-    assert json.loads(decided.stdout)["statement"]["body"]["target"] is None
+    decided = run("decide", str(demo), "--round", "3")  # already decided: append would refuse it
+    assert decided.returncode == 1 and decided.stdout == "" and "R-11.9" in decided.stderr
