@@ -18,7 +18,7 @@ from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_do
 from ledger.scoring.state import Incident, ScoringState, Version
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 
-from ._common import EXIT_FAILED, at_option, echo_json, entry_total, read_input, resolve_at
+from ._common import EXIT_FAILED, at_option, echo_json, read_input, resolve_at
 from ._terminal import progress as show_progress, say  # `progress` is a command here
 from .statement_cmd import ledger_view, write_new_statement
 
