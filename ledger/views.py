@@ -1,16 +1,22 @@
 """Readable SQL views of the operator's store (SPEC.md 9), for browsing with standard tools.
 
-Every view is derived from ``entries.raw`` with SQLite's JSON functions, so it can never
-disagree with the stored bytes. The views show entries *as recorded*: they do not verify
-anything, and entries with violations appear like any other. Nothing reads them to decide
-validity; ``ledger verify`` and ``ledger replay`` recompute everything from ``raw``.
+Every view is derived from ``entries.raw`` with SQLite's JSON functions. The views show
+entries *as recorded*: they do not verify anything, and entries with violations appear like
+any other. Nothing reads them to decide validity; ``ledger verify`` and ``ledger replay``
+recompute everything from ``raw``. Since people browse them, ``ledger verify`` checks that
+each view is still defined exactly as here (R-9.1) and that the derived columns of
+``entries`` equal what ``raw`` gives (R-9.2): :func:`check_store`.
 
     sqlite3 -readonly -header -column ledger.db "SELECT * FROM rounds"
 """
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+
+from .errors import InputError
+from .verify import Violation
 
 VIEWS: dict[str, str] = {
     "statements": """
@@ -74,6 +80,11 @@ VIEWS: dict[str, str] = {
 }
 
 
+def view_sql(name: str) -> str:
+    """The ``sql`` that SQLite keeps in ``sqlite_master`` for the view (R-9.1)."""
+    return f"CREATE VIEW {name} AS {VIEWS[name]}"
+
+
 def missing_views(conn: sqlite3.Connection) -> list[str]:
     present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'")}
     return [name for name in VIEWS if name not in present]
@@ -82,7 +93,7 @@ def missing_views(conn: sqlite3.Connection) -> list[str]:
 def create_views(conn: sqlite3.Connection) -> None:
     """Create the views that are missing (inside the caller's transaction, if any)."""
     for name in missing_views(conn):
-        conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {VIEWS[name]}")
+        conn.execute(view_sql(name))
 
 
 def ensure_views(conn: sqlite3.Connection) -> None:
@@ -103,3 +114,58 @@ def ensure_views(conn: sqlite3.Connection) -> None:
             raise
     except sqlite3.DatabaseError:
         return
+
+
+STATEMENT_MEMBER = b',"statement":'
+
+
+def _leaf(raw: bytes) -> bytes:
+    return hashlib.sha256(b"\x00" + bytes(raw)).digest()
+
+
+def _statement_digest(raw: bytes) -> bytes | None:
+    """SHA-256 of the statement's bytes inside canonical entry bytes (the last member, after
+    ``prev``, ``seal``, ``seq`` and ``signatures``, which hold no such text); None when raw
+    does not have that shape (R-7.1 reports it)."""
+    raw = bytes(raw)
+    at = raw.find(STATEMENT_MEMBER)
+    if at < 0 or not raw.endswith(b"}"):
+        return None
+    return hashlib.sha256(raw[at + len(STATEMENT_MEMBER):-1]).digest()
+
+
+def check_store(conn: sqlite3.Connection, start: int = 0) -> list[Violation]:
+    """R-9.1 and R-9.2 (SPEC.md 9) on a SQLite ledger: each view of :data:`VIEWS` present is
+    defined exactly as this module creates it, and each row of ``entries`` from ``start`` on
+    has ``seq``, ``type``, ``leaf_hash`` and ``statement_digest`` equal to what its ``raw``
+    gives. Reads only; one pass in SQLite."""
+    out: list[Violation] = []
+    try:
+        conn.create_function("leaf_of", 1, _leaf, deterministic=True)
+        conn.create_function("statement_digest_of", 1, _statement_digest, deterministic=True)
+        # R-9.1: a view people browse says what this module defines, nothing else.
+        for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'view' ORDER BY name"):
+            if name in VIEWS and sql != view_sql(name):
+                out.append(Violation(None, "R-9.1", f"view {name} has been redefined: its SQL is not the definition "
+                                                    f"of SPEC.md 9 (ledger/views.py), so what it shows is not the entries"))
+        # R-9.2: derived columns equal what the raw entry bytes give.
+        rows = conn.execute(
+            """SELECT seq,
+                      seq IS NOT json_extract(CAST(raw AS TEXT), '$.seq'),
+                      type IS NOT json_extract(CAST(raw AS TEXT), '$.statement.type'),
+                      leaf_hash IS NOT leaf_of(raw),
+                      statement_digest IS NOT statement_digest_of(raw)
+               FROM entries
+               WHERE seq >= ? AND json_valid(CAST(raw AS TEXT))
+                 AND (seq IS NOT json_extract(CAST(raw AS TEXT), '$.seq')
+                      OR type IS NOT json_extract(CAST(raw AS TEXT), '$.statement.type')
+                      OR leaf_hash IS NOT leaf_of(raw)
+                      OR statement_digest IS NOT statement_digest_of(raw))
+               ORDER BY seq""", (start,))
+        for seq, *wrong in rows:
+            columns = [c for c, bad in zip(("seq", "type", "leaf_hash", "statement_digest"), wrong) if bad]
+            out.append(Violation(seq, "R-9.2", f"derived column(s) {', '.join(columns)} of the stored row do not "
+                                               f"equal what the entry's raw bytes give"))
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"database is corrupted ({exc})") from None
+    return out
