@@ -159,6 +159,14 @@ def _signature_lines(data: bytes) -> int:
         return 0
 
 
+def first_gap(gap: int | None, found: Sequence[Violation], verifier: Verifier) -> int | None:
+    """The first position whose entry carries another ``seq`` (R-7.4), given the violations
+    ``found`` for the entry just fed: for the messages of R-14.3 and R-14.4."""
+    if gap is None and any(v.rule == "R-7.4" for v in found):
+        return verifier.size - 1
+    return gap
+
+
 def _verify_path(path: str | os.PathLike[str], verifier: Verifier, progress: Callable[[int], None] | None,
                  keep: int, checkpoints: Sequence[tuple[str, bytes]], log_keys: Sequence[str], jobs: int) -> AuditReport:
     report = AuditReport(str(path))
@@ -192,8 +200,7 @@ def _verify_path(path: str | os.PathLike[str], verifier: Verifier, progress: Cal
     gap: int | None = None  # the first position whose entry carries another seq (R-7.4)
     for raw, precomputed in fed:
         found = verifier.feed(raw, precomputed)
-        if gap is None and any(v.rule == "R-7.4" for v in found):
-            gap = verifier.size - 1
+        gap = first_gap(gap, found, verifier)
         note_(found)
         assert verifier.head is not None
         auditor.observe(verifier.head, verifier.context.policy)

@@ -6,15 +6,20 @@ O(log n)), and the root is recorded only at the sizes of the checkpoints being c
 
 Rules (reported by ``ledger verify --checkpoint``, seq = None):
 
-* R-14.1 the checkpoint is a well-formed signed note, signed by the log key: the pinned
+* R-14.1 the checkpoint is a well-formed signed note, signed by the log key: a pinned
   ``--log-key``, or else an operator key of the ledger's policy in force just before or just
   after its last entry (the policy history of the ledger itself);
 * R-14.2 its origin is the ledger's origin (the genesis body's ``origin``);
-* R-14.3 the ledger has at least as many entries as the checkpoint (else: truncated);
+* R-14.3 the ledger has at least as many entries as the checkpoint (else: truncated, or a
+  gap in the sequence);
 * R-14.4 the root of the ledger's first ``size`` entries is the checkpoint's root (else:
   rewritten history, or a fork shown to another audience);
 * R-14.5 the checkpoint carries cosignatures from at least ``threshold`` distinct witness
-  keys of the policy in force at its size, and every cosignature by such a key verifies.
+  keys of the policy in force at its size, and every cosignature by such a key verifies
+  (a stored checkpoint's shortfall is shown, not a violation);
+* R-14.6 a policy naming witnesses needs at least one judged, witnessed checkpoint;
+* R-14.7 a checkpoint beyond the entries at hand is signed by an operator key in force
+  after the last of them (a rotated-out or revoked key cannot sign for later sizes).
 """
 
 from __future__ import annotations
