@@ -214,8 +214,8 @@ def export(path: Path, out: Path) -> None:
 
 @click.command()
 @LEDGER_ARG
-@click.option("--from", "start", default=0, show_default=True, help="First entry number.")
-@click.option("--limit", default=50, show_default=True, help="How many entries (0: all).")
+@click.option("--from", "start", default=0, show_default=True, type=click.IntRange(min=0), help="First entry number.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=0), help="How many entries (0: all).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per entry (the exact entry).")
 def log(path: Path, start: int, limit: int, as_json: bool) -> None:
     """List entries for people: number, time, type, signers and a summary.
