@@ -78,6 +78,16 @@ TABLE = {
         (UNREADABLE, ["explain", "missing.db", "--round", "1", "--org", "golfo-unido"]),
         (UNREADABLE, ["explain", "b.jsonl", "--round", "1"]),
     ],
+    "robustness": [
+        (OK, ["robustness", "b.jsonl", "--round", "1", "--samples", "5", "--seed", "1"]),
+        (REFUSED, ["robustness", "b.jsonl", "--round", "99", "--samples", "5"]),
+        (UNREADABLE, ["robustness", "missing.db", "--round", "1"]),
+    ],
+    "report": [
+        (OK, ["report", "b.jsonl", "--round", "1", "--out", "r1.html"]),
+        (REFUSED, ["report", "b.jsonl", "--round", "99", "--out", "r99.html"]),
+        (UNREADABLE, ["report", "missing.db", "--round", "1", "--out", "r.html"]),
+    ],
     "log": [
         (OK, ["log", "b.jsonl", "--limit", "3"]),
         (UNREADABLE, ["log", "missing.db"]),
