@@ -152,7 +152,11 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
         size, digest, candidate, candidate_disk = loaded
         saved_tree = load_tree(candidate_disk, size)
         if since_checkpoint and saved_tree is not None:
-            auditor = CheckpointAuditor(list(checkpoints or []), (), stored)
+            # the latest cosigned stored checkpoint, if older than the state, cannot be judged
+            # without the prefix: left out; any other older one is an input error below
+            recent = stored[:1] + [item for item, (_, cp) in zip(stored[1:], _bodies(stored[1:]))
+                                   if cp is None or cp.size >= size]
+            auditor = CheckpointAuditor(list(checkpoints or []), (), recent)
             for result, _, cp in auditor.items:  # an unreadable one is reported by the auditor
                 if cp is not None and cp.size < size:
                     candidate_disk.close()
