@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ledger import canonical
-from ledger.audit import verify_path
 from ledger.atomic import atomic_file
+from ledger.audit import AuditReport, verify_path
 from ledger.bundle import write_bundle
 from ledger.errors import InputError, LedgerError
 from ledger.store import LedgerStore, open_entries
@@ -139,23 +139,55 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
         with progress("verifying", None if is_url(path) else entry_total(path)) as bar:
             report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
                                  checkpoints=checkpoints, log_keys=log_keys, jobs=jobs or default_workers())
+    print_report(report, as_json)
+    raise SystemExit(0 if report.ok else EXIT_FAILED)
+
+
+def verdict_lines(report: AuditReport) -> list[str]:
+    """The human report of ``ledger verify`` (SPEC.md 8.2): violations, notices, the verdict,
+    then what was judged: the log key, each checkpoint, or that none was."""
+    lines = [f"FAIL {violation}" for violation in report.violations]
+    lines += [f"NOTE {notice}" for notice in report.notices]
+    if report.violation_count > len(report.violations):
+        lines.append(f"… and {report.violation_count - len(report.violations)} more")
+    if report.ok:
+        lines.append(f"OK: {report.size} entries verified; ledger {report.ledger_id}; head {report.head}")
+    else:
+        lines.append(f"FAILED: {report.violation_count} violation(s) in {report.size} entries")
+    if report.log_key_pinned:
+        lines.append(f"  log key: pinned (--log-key) {', '.join(report.log_keys)}")
+    elif report.log_keys:
+        lines.append(f"  log key: not pinned; taken from the ledger itself (operator key in force at its end: "
+                     f"{', '.join(report.log_keys)}); a wholly fabricated copy with its own keys would pass: "
+                     f"pin the key you obtained independently with --log-key")
+    for result in report.checkpoints:
+        head = f"  checkpoint {result.source}: size {result.size}, origin {result.origin}"
+        if result.signed_by is None:
+            lines.append(f"{head}: NOT accepted (not signed by the log key with authority for that size; see above)")
+            continue
+        w = result.witnesses
+        if w is None:
+            cosigned = "witness cosignatures not counted"
+        elif w.threshold == 0:
+            cosigned = f"no witness cosignature required ({len(w.signed)} present)"
+        else:
+            cosigned = f"{len(w.signed)} of {w.threshold} required witness cosignature(s)"
+        state = "consistent with the ledger" if result.consistent else "NOT consistent with the ledger (see above)"
+        lines.append(f"{head}, signed by {result.signed_by}; {cosigned}; {state}")
+    if report.checkpoints_judged == 0:
+        lines.append("  NO signed checkpoint was checked: a truncated copy, or a fork shown only to you, would pass "
+                     "(give --checkpoint FILE, a checkpoint obtained independently, or verify the published "
+                     "directory or URL)")
+    return lines
+
+
+def print_report(report: AuditReport, as_json: bool) -> None:
+    """Print a verification report: the JSON object of SPEC.md 8.2, or :func:`verdict_lines`."""
     if as_json:
         echo_json(report.to_json())
     else:
-        for violation in report.violations:
-            say(f"FAIL {violation}")
-        for notice in report.notices:
-            say(f"NOTE {notice}")
-        if report.violation_count > len(report.violations):
-            say(f"… and {report.violation_count - len(report.violations)} more")
-        for result in report.checkpoints:
-            if result.ok:
-                say(f"checkpoint {result.source}: size {result.size} signed and consistent with the ledger")
-        if report.ok:
-            say(f"OK: {report.size} entries verified; ledger {report.ledger_id}; head {report.head}")
-        else:
-            say(f"FAILED: {report.violation_count} violation(s) in {report.size} entries")
-    raise SystemExit(0 if report.ok else EXIT_FAILED)
+        for line in verdict_lines(report):
+            say(line)
 
 
 @click.command()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ledger.errors import InputError
+from ledger.errors import InputError, LedgerError
 
 from ._common import EXIT_FAILED, echo_json, entry_total, load_key, passphrase_options, read_input, resolve_at, write_atomic
 from ._terminal import clean, say
@@ -231,7 +231,7 @@ def report_cmd(path: Path, number: int | None, out: Path, samples: int, seed: in
     written: list[str] = []
     if number is not None:
         if number not in snapshot.state.rounds:
-            raise InputError(f"no round {number} in this ledger (rounds: {', '.join(map(str, sorted(snapshot.state.rounds)))})")
+            raise LedgerError(f"no round {number} in this ledger (rounds: {', '.join(map(str, sorted(snapshot.state.rounds)))})")
         if out.is_dir():
             raise InputError(f"{out} is a directory; with --round, --out names an HTML file")
         page = round_report(snapshot, number, robustness=robust(number), source=name, samples=samples, seed=seed)

@@ -33,6 +33,26 @@ LOCATION_ARG = click.argument("location", metavar="PATH")
 # --------------------------------------------------------------------------- helpers
 
 
+def vkey_check(sig_type: int):
+    """A click callback: each value must be a well-formed vkey of ``sig_type`` (0x01 log key,
+    0x04 witness cosigner key), else a usage error (exit 2, SPEC.md 8.2). Values stay strings."""
+
+    def check(ctx: click.Context, param: click.Parameter, value):
+        for text in (value if isinstance(value, tuple) else [value]):
+            if text is None:
+                continue
+            try:
+                key = note.NoteVerifier.from_string(text)
+            except ProofError as exc:
+                raise click.BadParameter(exc.message) from None
+            if key.sig_type != sig_type:
+                raise click.BadParameter(f"expected a key of signature type 0x{sig_type:02x}, got 0x{key.sig_type:02x}")
+        return value
+
+    return check
+
+
+
 @contextmanager
 def proof_source(location: str, size: int | None = None) -> Iterator[tuple[bytes, note.Checkpoint, merkle.NodeSource]]:
     """(checkpoint note, its body, a node source) from a SQLite ledger or a published ledger.
@@ -42,7 +62,7 @@ def proof_source(location: str, size: int | None = None) -> Iterator[tuple[bytes
         pub = Published(location)
         data, cp = pub.checkpoint()
         if size is not None and size != cp.size:
-            raise InputError(f"{location}: publishes a checkpoint of size {cp.size}, not {size}")
+            raise ProofError(f"{location}: publishes a checkpoint of size {cp.size}, not {size}")
         yield data, cp, pub.node_source(cp.size)
         return
     with LedgerStore.open(Path(location)) as store:
@@ -180,8 +200,8 @@ def prove(location: str, seq: int | None, old_size: int | None, size: int | None
 @click.argument("proof_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--entry-file", type=click.Path(dir_okay=False, path_type=Path), help="The entry's exact bytes (one final newline is ignored).")
 @click.option("--leaf-hash", help="Or the entry's RFC 9162 leaf hash, 64 hex digits.")
-@click.option("--log-key", required=True, help="The log's verifier key, name+keyid+base64 (name = origin).")
-@click.option("--witness", "witnesses", multiple=True, help="A witness cosigner key (type 0x04 vkey). Repeatable.")
+@click.option("--log-key", required=True, callback=vkey_check(note.SIG_ED25519), help="The log's verifier key, name+keyid+base64 (name = origin).")
+@click.option("--witness", "witnesses", multiple=True, callback=vkey_check(note.SIG_COSIGNATURE_V1), help="A witness cosigner key (type 0x04 vkey). Repeatable.")
 @click.option("--min-witnesses", default=0, show_default=True, type=click.IntRange(min=0), help="Cosignatures required.")
 @click.option("--json", "as_json", is_flag=True)
 def check_proof(proof_file: Path, entry_file: Path | None, leaf_hash: str | None, log_key: str, witnesses, min_witnesses: int, as_json: bool) -> None:
@@ -291,7 +311,7 @@ def witness_key(key_file: Path, name: str, passphrase_file, passphrase_env) -> N
 @click.option("--key", "key_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The witness's private key.")
 @click.option("--name", required=True, help="The witness's name (its cosigner key name).")
 @click.option("--state", required=True, type=click.Path(file_okay=False, path_type=Path), help="Directory of the witness's state and evidence.")
-@click.option("--log-key", help="The log's verifier key; needed the first time, then pinned in the state.")
+@click.option("--log-key", callback=vkey_check(note.SIG_ED25519), help="The log's verifier key; needed the first time, then pinned in the state.")
 @click.option("--proof", "proof_file", type=click.Path(dir_okay=False, path_type=Path), help="Consistency proof from the last cosigned size ('old N' + base64 lines).")
 @click.option("--ledger", "ledger_location", help="Or compute the consistency proof from this ledger (SQLite, directory or URL).")
 @click.option("--at", "at", type=click.IntRange(min=0), help="Cosignature time, POSIX seconds (default: now).")
@@ -358,7 +378,7 @@ def witness_cosign(checkpoint_file: Path, key_file: Path, name: str, state: Path
 @witness.command("attach")
 @click.argument("checkpoint_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("cosignature_files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--witness", "witnesses", multiple=True, help="Only accept cosignatures that verify under these cosigner keys (vkeys).")
+@click.option("--witness", "witnesses", multiple=True, callback=vkey_check(note.SIG_COSIGNATURE_V1), help="Only accept cosignatures that verify under these cosigner keys (vkeys).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the cosigned note here (default: stdout).")
 def witness_attach(checkpoint_file: Path, cosignature_files, witnesses, out: Path | None) -> None:
     """Attach cosignature lines (or the signatures of cosigned copies) to a checkpoint note.

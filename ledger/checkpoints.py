@@ -6,15 +6,20 @@ O(log n)), and the root is recorded only at the sizes of the checkpoints being c
 
 Rules (reported by ``ledger verify --checkpoint``, seq = None):
 
-* R-14.1 the checkpoint is a well-formed signed note, signed by the log key: the pinned
+* R-14.1 the checkpoint is a well-formed signed note, signed by the log key: a pinned
   ``--log-key``, or else an operator key of the ledger's policy in force just before or just
   after its last entry (the policy history of the ledger itself);
 * R-14.2 its origin is the ledger's origin (the genesis body's ``origin``);
-* R-14.3 the ledger has at least as many entries as the checkpoint (else: truncated);
+* R-14.3 the ledger has at least as many entries as the checkpoint (else: truncated, or a
+  gap in the sequence);
 * R-14.4 the root of the ledger's first ``size`` entries is the checkpoint's root (else:
   rewritten history, or a fork shown to another audience);
 * R-14.5 the checkpoint carries cosignatures from at least ``threshold`` distinct witness
-  keys of the policy in force at its size, and every cosignature by such a key verifies.
+  keys of the policy in force at its size, and every cosignature by such a key verifies
+  (a stored checkpoint's shortfall is shown, not a violation);
+* R-14.6 a policy naming witnesses needs at least one judged, witnessed checkpoint;
+* R-14.7 a checkpoint beyond the entries at hand is signed by an operator key in force
+  after the last of them (a rotated-out or revoked key cannot sign for later sizes).
 """
 
 from __future__ import annotations
@@ -103,6 +108,7 @@ class _Snapshot:
 @dataclass
 class CheckpointResult:
     source: str
+    stored: bool = False  # one of the ledger database's own checkpoints (SPEC.md 14.8)
     size: int | None = None
     root: str | None = None
     origin: str | None = None
@@ -115,9 +121,16 @@ class CheckpointResult:
     def ok(self) -> bool:
         return not self.violations
 
+    @property
+    def witnessed(self) -> bool:
+        """Signed, consistent, and cosigned by the witnesses its size requires (at least one)."""
+        w = self.witnesses
+        return bool(self.consistent and w is not None and w.threshold >= 1 and w.reached)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "stored": self.stored,
             "ok": self.ok,
             "origin": self.origin,
             "size": self.size,
@@ -128,29 +141,52 @@ class CheckpointResult:
         }
 
 
+def _same_key(a: NoteVerifier, b: NoteVerifier) -> bool:
+    return a.name == b.name and a.sig_type == b.sig_type and a.public_raw == b.public_raw
+
+
+def _signer(data: bytes, candidates: Sequence[NoteVerifier], origin: str) -> tuple[NoteVerifier | None, str]:
+    """The first candidate log key that signed the checkpoint note, or (None, the last error)."""
+    error = "no candidate key"
+    for v in candidates:
+        try:
+            note.open_checkpoint(data, v, origin=origin)
+        except ProofError as exc:
+            error = exc.message
+            continue
+        return v, ""
+    return None, error
+
+
 class CheckpointAuditor:
     """Rebuilds the tree while a verifier streams the entries, then judges checkpoints.
 
-    Call :meth:`observe` after each entry with its leaf hash and the policy in force after
-    it, then :meth:`finish` with the ledger's origin.
+    ``checkpoints`` are the ones the auditor brings (``--checkpoint``, a publication's);
+    ``stored`` the ledger database's own (SPEC.md 14.8). Call :meth:`observe` after each
+    entry with its leaf hash and the policy in force after it, then :meth:`finish` with the
+    ledger's origin; :attr:`findings` then holds the ledger-wide finding R-14.6.
     """
 
-    def __init__(self, checkpoints: Sequence[tuple[str, bytes]], log_keys: Sequence[str] = ()) -> None:
+    def __init__(self, checkpoints: Sequence[tuple[str, bytes]], log_keys: Sequence[str] = (),
+                 stored: Sequence[tuple[str, bytes]] = ()) -> None:
         self.pinned = [NoteVerifier.from_string(k) for k in log_keys]
         self._builder = TreeBuilder()
         self._policy: Policy | None = None
         self._all_operators: dict[str, Policy] = {}
         self._snapshots: dict[int, _Snapshot] = {}
         self.items: list[tuple[CheckpointResult, bytes, Checkpoint | None]] = []
-        for source, data in checkpoints:
-            result = CheckpointResult(source)
-            cp = None
-            try:
-                cp = Checkpoint.parse(note.parse_note(data)[0])
-                result.size, result.origin, result.root = cp.size, cp.origin, cp.root_hash.hex()
-            except LedgerError as exc:
-                result.violations.append(Violation(None, "R-14.1", f"checkpoint {source}: {exc.message}"))
-            self.items.append((result, data, cp))
+        self.findings: list[Violation] = []
+        self.witness_threshold = 0  # of the policy in force after the last entry (R-14.6)
+        for is_stored, group in ((False, checkpoints), (True, stored)):
+            for source, data in group:
+                result = CheckpointResult(source, stored=is_stored)
+                cp = None
+                try:
+                    cp = Checkpoint.parse(note.parse_note(data)[0])
+                    result.size, result.origin, result.root = cp.size, cp.origin, cp.root_hash.hex()
+                except LedgerError as exc:
+                    result.violations.append(Violation(None, "R-14.1", f"checkpoint {source}: {exc.message}"))
+                self.items.append((result, data, cp))
         self._wanted = {cp.size for _, _, cp in self.items if cp is not None}
         if 0 in self._wanted:
             self._snapshots[0] = _Snapshot(EMPTY_ROOT, None, None)
@@ -158,6 +194,11 @@ class CheckpointAuditor:
     @property
     def size(self) -> int:
         return self._builder.size
+
+    @property
+    def policy(self) -> Policy | None:
+        """The policy in force after the last entry observed."""
+        return self._policy
 
     def root(self) -> bytes:
         return self._builder.root()
@@ -184,62 +225,89 @@ class CheckpointAuditor:
             self._snapshots[self._builder.size] = _Snapshot(self._builder.root(), before, policy_after)
         self._policy = policy_after
 
-    def finish(self, origin: str | None) -> list[CheckpointResult]:
+    def finish(self, origin: str | None, *, revoked: Mapping[str, int] | None = None,
+               gap: int | None = None) -> list[CheckpointResult]:
+        """Judge every checkpoint (R-14.1 to R-14.5, R-14.7), then the ledger-wide R-14.6.
+
+        ``revoked``: key id -> seq of its revocation (for messages); ``gap``: the first seq
+        at which an entry's ``seq`` was not its position (R-7.4), if any."""
         for result, data, cp in self.items:
             if cp is not None:
-                result.violations.extend(self._judge(result, data, cp, origin))
-        return [r for r, _, _ in self.items]
+                result.violations.extend(self._judge(result, data, cp, origin, revoked or {}, gap))
+        results = [r for r, _, _ in self.items]
+        # R-14.6: a policy that names witnesses needs a witnessed checkpoint to be judged.
+        try:
+            self.witness_threshold = witness_config(self._policy)[1]
+        except ProofError:  # an invalid witnesses member fails R-7.16 when it is adopted
+            self.witness_threshold = 0
+        failed_14_5 = any(v.rule == "R-14.5" for r in results for v in r.violations)
+        if self.witness_threshold >= 1 and not failed_14_5 and not any(r.witnessed for r in results):
+            judged = sum(1 for r in results if r.consistent is not None)
+            self.findings.append(Violation(
+                None, "R-14.6",
+                f"the policy in force after entry {self.size - 1} requires {self.witness_threshold} witness "
+                f"cosignature(s) on a checkpoint, and none of the {judged} checkpoint(s) judged carries them: "
+                f"a fork shown only to you would pass; give --checkpoint FILE with a checkpoint its witnesses cosigned",
+            ))
+        return results
 
-    def _candidates(self, cp: Checkpoint, origin: str) -> list[NoteVerifier]:
-        if self.pinned:
-            return self.pinned
-        snap = self._snapshots.get(cp.size)
-        if snap is not None:
-            return operator_verifiers(origin, snap.before) + operator_verifiers(origin, snap.after)
-        # beyond the end of the ledger: any operator key the ledger ever named
-        return [NoteVerifier(origin, p.keys[kid].raw) for kid, p in self._all_operators.items()]
+    def _operators_named(self, origin: str) -> list[tuple[str, NoteVerifier]]:
+        return [(kid, NoteVerifier(origin, p.keys[kid].raw)) for kid, p in self._all_operators.items()]
 
-    def _judge(self, result: CheckpointResult, data: bytes, cp: Checkpoint, origin: str | None) -> list[Violation]:
+    def _judge(self, result: CheckpointResult, data: bytes, cp: Checkpoint, origin: str | None,
+               revoked: Mapping[str, int], gap: int | None) -> list[Violation]:
         where = f"checkpoint {result.source} (size {cp.size})"
         # R-14.2: the checkpoint names this ledger's origin.
         if origin is None:
             return [Violation(None, "R-14.2", f"{where}: the ledger has no valid genesis, so no origin to check against")]
         if cp.origin != origin:
             return [Violation(None, "R-14.2", f"{where}: origin {cp.origin!r} is not this ledger's origin {origin!r}")]
-        # R-14.1: signed by the log key.
-        candidates = self._candidates(cp, origin)
-        if not candidates:
-            return [Violation(None, "R-14.1", f"{where}: no log key to check it with (give --log-key)")]
-        errors = []
-        for v in candidates:
-            try:
-                note.open_checkpoint(data, v, origin=origin)
-            except ProofError as exc:
-                errors.append(exc.message)
-                continue
-            result.signed_by = str(v)
-            break
-        else:
-            which = "the pinned log key" if self.pinned else "an operator key of the ledger in force at that size"
-            return [Violation(None, "R-14.1", f"{where}: not validly signed by {which} ({errors[-1]})")]
-        out: list[Violation] = []
         snap = self._snapshots.get(cp.size)
+        # R-14.1 / R-14.7: signed by the log key with authority for that size (14.6).
+        if snap is not None:
+            candidates = self.pinned or (operator_verifiers(origin, snap.before) + operator_verifiers(origin, snap.after))
+        else:  # R-14.7: beyond the entries at hand, only a key in force at their end has authority
+            in_force = operator_verifiers(origin, self._policy)
+            candidates = [v for v in self.pinned if any(_same_key(v, k) for k in in_force)] if self.pinned else in_force
+        if not candidates and snap is not None:
+            return [Violation(None, "R-14.1", f"{where}: no log key to check it with (give --log-key)")]
+        signer, error = _signer(data, candidates, origin)
+        if signer is None:
+            if snap is None:
+                others = [(None, v) for v in self.pinned] if self.pinned else self._operators_named(origin)
+                for kid, v in others:
+                    if _signer(data, [v], origin)[0] is not None:
+                        why = f"revoked at entry {revoked[kid]}" if kid in revoked else "no longer an operator key"
+                        return [Violation(
+                            None, "R-14.7",
+                            f"{where}: lies beyond the {self.size} entries at hand and is signed by {v}, which is not "
+                            f"an operator key in force after entry {self.size - 1} ({why}): such a checkpoint is no "
+                            f"evidence of truncation (SPEC.md 14.6); it was not made by the key in force",
+                        )]
+            which = "the pinned log key" if self.pinned else "an operator key of the ledger in force at that size"
+            return [Violation(None, "R-14.1", f"{where}: not validly signed by {which} ({error})")]
+        result.signed_by = str(signer)
+        out: list[Violation] = []
         # R-14.3: the ledger still holds every entry the checkpoint covers.
         if snap is None:
             result.consistent = False
-            out.append(Violation(
-                None, "R-14.3",
-                f"{where}: the ledger has only {self.size} entries; entries {self.size}..{cp.size - 1} "
-                f"covered by this signed checkpoint are missing (truncated after publication)",
-            ))
+            if gap is not None:
+                what = (f"entries are missing or out of place from seq {gap} on (a gap in the sequence, R-7.4), "
+                        f"not only at the end")
+            else:
+                what = (f"entries {self.size}..{cp.size - 1} covered by this signed checkpoint are missing "
+                        f"(truncated after publication)")
+            out.append(Violation(None, "R-14.3", f"{where}: the ledger has only {self.size} entries; {what}"))
         # R-14.4: the ledger's first `size` entries hash to the checkpoint's root.
         elif snap.root != cp.root_hash:
             result.consistent = False
+            what = (f"entries were removed, inserted or reordered from seq {gap} on" if gap is not None and gap < cp.size
+                    else f"history before entry {cp.size} was rewritten, or this is a fork (a different ledger "
+                         f"shown to another audience)")
             out.append(Violation(
                 None, "R-14.4",
                 f"{where}: the tree of this ledger's first {cp.size} entries has root {snap.root.hex()[:16]}…, "
-                f"the signed checkpoint says {cp.root_hash.hex()[:16]}…: history before entry {cp.size} was "
-                f"rewritten, or this is a fork (a different ledger shown to another audience)",
+                f"the signed checkpoint says {cp.root_hash.hex()[:16]}…: {what}",
             ))
         else:
             result.consistent = True
@@ -251,7 +319,7 @@ class CheckpointAuditor:
         except ProofError as exc:
             out.append(Violation(None, "R-14.5", f"{where}: {exc.message}"))
         else:
-            if not result.witnesses.reached:
+            if not result.witnesses.reached and not result.stored:
                 out.append(Violation(
                     None, "R-14.5",
                     f"{where}: {len(result.witnesses.signed)} of {threshold} required witness cosignatures",

@@ -37,12 +37,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .audit import AuditReport
+from .audit import AuditReport, first_gap, stored_checkpoints
 from .checkpoints import CheckpointAuditor
 from .diskstate import LAYOUT, DiskState, attach, disk_verifier
-from .errors import InputError
+from . import note
+from .errors import InputError, LedgerError
 from .keys import PublicKey
 from .merkle import TreeBuilder, leaf_hash
+from .note import Checkpoint
 from .scoring.process import scoring_process
 from .scoring.state import MemoryIncidents
 from .verify import Verifier, Violation
@@ -122,17 +124,6 @@ class IncrementalReport(AuditReport):
     anchored: bool = False  # resumed without re-reading the prefix, tied to a checkpoint
 
 
-def _stored_checkpoint(path: Path) -> list[tuple[str, bytes]]:
-    """The latest checkpoint a SQLite ledger holds, as (source, note bytes); [] otherwise."""
-    from .store import LedgerStore, is_sqlite_file
-
-    if not is_sqlite_file(path):
-        return []
-    with LedgerStore.open(path, readonly=True) as store:
-        latest = store.tree.latest_checkpoint()
-    return [] if latest is None else [(f"{path} (latest stored checkpoint)", latest[2])]
-
-
 def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[str], *,
                        keep: int = 1000, since_checkpoint: bool = False,
                        checkpoints: list[tuple[str, bytes]] | None = None,
@@ -145,9 +136,11 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
     checkpoint of size ``n`` or more (the ledger's own latest one, or one of ``checkpoints``)
     (SPEC.md 9). Without a usable state this is an ordinary full run. ``progress(n)`` is
     told of every entry read (re-read prefix included)."""
-    from .store import open_entries
+    from .store import LedgerStore, is_sqlite_file, open_entries
+    from .views import check_store
 
     path, state = Path(path), Path(state)
+    stored = stored_checkpoints(path)  # judged by default (SPEC.md 14.8)
     loaded = load(state) if state.exists() else None
     verifier: Verifier | None = None
     disk: DiskState | None = None
@@ -161,7 +154,11 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
         size, digest, candidate, candidate_disk = loaded
         saved_tree = load_tree(candidate_disk, size)
         if since_checkpoint and saved_tree is not None:
-            auditor = CheckpointAuditor(list(checkpoints or []) + _stored_checkpoint(path))
+            # the latest cosigned stored checkpoint, if older than the state, cannot be judged
+            # without the prefix: left out; any other older one is an input error below
+            recent = stored[:1] + [item for item, (_, cp) in zip(stored[1:], _bodies(stored[1:]))
+                                   if cp is None or cp.size >= size]
+            auditor = CheckpointAuditor(list(checkpoints or []), (), recent)
             for result, _, cp in auditor.items:  # an unreadable one is reported by the auditor
                 if cp is not None and cp.size < size:
                     candidate_disk.close()
@@ -185,6 +182,8 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
                 same = seen == size and prefix.digest() == digest
             else:  # saved by an anchored run: compare the re-read prefix's Merkle root
                 same = seen == size and saved_tree is not None and rebuilt is not None and rebuilt.root() == saved_tree.root()
+            # a stored checkpoint older than the state could only be judged from the start
+            same = same and all(cp is None or cp.size >= size for _, cp in _bodies(stored + list(checkpoints or [])))
             if same:
                 verifier, disk, resumed, tree = candidate, candidate_disk, size, saved_tree or rebuilt
             else:
@@ -199,6 +198,10 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             tree = TreeBuilder()
         assert tree is not None
         report = IncrementalReport(str(path), resumed_from=resumed, anchored=auditor is not None)
+        if auditor is None:
+            auditor = CheckpointAuditor(list(checkpoints or []), (), stored)
+            auditor.resume(tree, verifier.context.policy if resumed else None)
+        gap: int | None = None
 
         def note(found: list[Violation]) -> None:
             report.violation_count += len(found)
@@ -207,31 +210,34 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
                 report.violations.extend(found[:room])
 
         for raw in entries:
-            note(verifier.feed(raw))
+            found = verifier.feed(raw)
+            gap = first_gap(gap, found, verifier)
+            note(found)
             assert verifier.head is not None
-            if auditor is not None:
-                auditor.observe(verifier.head, verifier.context.policy)  # extends ``tree``
-            else:
-                tree.append(verifier.head)
+            auditor.observe(verifier.head, verifier.context.policy)  # extends ``tree``
             if prefix is not None:
                 _hash_line(prefix, raw)
             report.new_entries += 1
             if progress is not None:
                 progress(1)
-        if auditor is not None:
-            if not auditor.items:
-                raise InputError(f"no signed checkpoint of size {resumed} to {verifier.size} to anchor the "
-                                 f"saved state to: give --checkpoint FILE, or verify without --since-checkpoint")
-            # Every given checkpoint is judged (R-14.x); one that fails is a violation, so the
-            # run fails and nothing is saved: the saved tree does not match the signed one.
-            report.checkpoints = auditor.finish(verifier.context.origin)
-            for result in report.checkpoints:
-                note(result.violations)
+        if report.anchored and not auditor.items:
+            raise InputError(f"no signed checkpoint of size {resumed} to {verifier.size} to anchor the "
+                             f"saved state to: give --checkpoint FILE, or verify without --since-checkpoint")
+        if is_sqlite_file(path):  # SPEC.md 9: views and derived columns (R-9.1, R-9.2)
+            with LedgerStore.open(path, readonly=True) as store:
+                note(check_store(store.conn, resumed if report.anchored else 0))
+        # Every checkpoint is judged (R-14.x); one that fails is a violation, so the run
+        # fails and nothing is saved: the saved tree does not match the signed one.
+        results = auditor.finish(verifier.context.origin, revoked=verifier.revoked, gap=gap)
+        for result in results:
+            note(result.violations)
+        note(auditor.findings)
         if verifier.violations_seen == 0 and report.violation_count == 0 and verifier.head is not None and report.new_entries:
             save(disk, verifier, prefix.digest() if prefix is not None else b"", tree)
             saved = True
         note(verifier.finish())
         report.take_final_state(verifier)
+        report.take_checkpoints(auditor, results)
     finally:
         if disk is not None:
             disk.close()  # rolls back whatever was not saved
@@ -241,6 +247,14 @@ def verify_incremental(path: str | os.PathLike[str], state: str | os.PathLike[st
             else:
                 fresh.unlink(missing_ok=True)
     return report
+
+
+def _bodies(checkpoints: list[tuple[str, bytes]]) -> Iterator[tuple[str, Checkpoint | None]]:
+    for source, data in checkpoints:
+        try:
+            yield source, Checkpoint.parse(note.parse_note(data)[0])
+        except LedgerError:
+            yield source, None
 
 
 def _hash_line(prefix: Any, raw: bytes) -> None:

@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import Any, Callable
 
 from .errors import InputError
-from .scoring.replay import replay
+from .scoring.replay import ReplayError, replay
 from .scoring.rules import Rules, display, exact, parse_decimal
 from .scoring.state import ScoringState
 from .scoring.types import KINDS, ROLES
@@ -96,7 +96,7 @@ def analyse(
         raise InputError(f"the spread must be between 0 and 1, got {spread}")
     round_ = state.rounds.get(number)
     if round_ is None:
-        raise InputError(f"no round {number} in this ledger")
+        raise ReplayError(f"no round {number} in this ledger")  # refused, as by replay (SPEC 8.2: exit 1)
     committed = state.rules[round_.rules]
     probe = dataclasses.replace(state, rules=dict(state.rules))
 

@@ -13,6 +13,7 @@ consistent again, so that only the rule a test is about can fire.
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import subprocess
 import sys
@@ -290,6 +291,19 @@ def file_state(path: Path) -> tuple[str, int]:
     return sha256_file(path), rows
 
 
+def derived_columns(raw: bytes) -> tuple[bytes, bytes, str]:
+    """(leaf_hash, statement_digest, type) of a row as SPEC.md 9 (R-9.2) derives them from
+    ``raw``, as a careful attacker rewriting the file would write them (anything that is not
+    a JSON entry gets placeholders: R-9.2 does not judge such rows)."""
+    at = raw.find(b',"statement":')
+    digest = hashlib.sha256(raw[at + len(b',"statement":'):-1] if at >= 0 else raw).digest()
+    try:
+        type_ = json.loads(raw)["statement"]["type"]
+    except Exception:  # not an entry: R-7.1/R-7.2 report it
+        type_ = "tampered"
+    return leaf_hash(raw), digest, type_ if isinstance(type_, str) else "tampered"
+
+
 def write_raws_to_sqlite(path: Path, raws: Sequence[bytes]) -> None:
     """Replace the ``entries`` rows of the SQLite ledger at ``path`` with ``raws`` (seq = index),
     as an attacker editing the file would: indexes that would refuse the edit are dropped."""
@@ -302,10 +316,9 @@ def write_raws_to_sqlite(path: Path, raws: Sequence[bytes]) -> None:
             conn.execute(f'DROP INDEX "{name}"')
         conn.execute("DELETE FROM entries")
         for seq, raw in enumerate(raws):
-            digest = hashlib.sha256(raw).digest()
             conn.execute(
                 "INSERT INTO entries (seq, leaf_hash, statement_digest, type, raw) VALUES (?, ?, ?, ?, ?)",
-                (seq, leaf_hash(raw), digest, "tampered", raw),
+                (seq, *derived_columns(raw), raw),
             )
         conn.execute("COMMIT")
     finally:

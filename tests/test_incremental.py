@@ -360,6 +360,6 @@ def test_cli_since_checkpoint(chain, db, tmp_path):
     _append_orgs(chain, db, ["cli-anchored"])
     result = run_ledger("verify", db, "--state", state, "--since-checkpoint")
     assert result.returncode == 0, result.stderr
-    assert "signed and consistent" in result.stdout and "OK:" in result.stdout
+    assert "consistent with the ledger" in result.stdout and "OK:" in result.stdout
     usage = run_ledger("verify", db, "--since-checkpoint")
     assert usage.returncode == 2 and "--since-checkpoint needs --state" in usage.stderr

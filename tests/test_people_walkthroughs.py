@@ -36,6 +36,13 @@ def test_walkthrough_runs(walkthrough: Path, tmp_path: Path):
     out = result.stdout
     if walkthrough.stem == "auditor":
         assert "OK:" in out and "MATCHES the decision" in out
+        # the first verification pins the log key and judges a checkpoint (SPEC.md 8.2, 14.8)
+        first = out[out.index("OK:"):]
+        first = first[:first.index("\n", first.index("checkpoint checkpoint.txt"))]
+        assert "log key: pinned (--log-key)" in first and "consistent with the ledger" in first
+        assert "NO signed checkpoint was checked" not in first
+        report = json.loads((tmp_path / "verify.json").read_text())
+        assert report["log_key"]["pinned"] is True and report["checkpoints_judged"] == 1
         assert (tmp_path / "robustness-1.json").exists()
     if walkthrough.stem == "journalist":
         assert (tmp_path / "round-1.html").exists() and (tmp_path / "site" / "index.html").exists()
