@@ -60,8 +60,8 @@ def _progress(label: str, total: int | None = None) -> Iterator[Callable[[int], 
 
 
 def _reason_kind(reason: str) -> str:
-    """The kind of a skip reason, for the summary: its words before the first quote or parenthesis."""
-    return reason.split("(")[0].split("'")[0].split('"')[0].strip().rstrip(":") or reason
+    """The kind of a skip reason, for the summary: its words before the first parenthesis."""
+    return reason.split(" (")[0].strip() or reason
 
 
 @click.command("import")
@@ -107,7 +107,7 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
       ledger import ledger.db --csv acled.csv --format acled --release 2027-03-20 \
         --actors actors.csv --key keys/recorder-1.key --operator-key keys/operator.key
       ledger import demo/ledger.db --csv incidents.csv --key demo/keys/recorder-1.key --dry-run
-      ledger import ledger.db --csv sheet.csv --mapping examples/mappings/acled-style.json ...
+      ledger import ledger.db --csv sheet.csv --mapping examples/mappings/regional-sheet.json ...
     """
     import csv as csv_module
     import hashlib

@@ -259,7 +259,7 @@ def _attribute(ctx: Context, names: Iterable[tuple[str, str, str]]) -> list[dict
 
 
 def _no_perpetrator(names: Iterable[str]) -> Skip:
-    shown = ", ".join(repr(n) for n in names if n) or "none given"
+    shown = ", ".join(repr(n) for n in names if n and fold(n) not in UNKNOWN) or "perpetrator unknown"
     return Skip(f"no registered perpetrator (actors: {shown}); register the organization, add an alias, or map the name in the actor table (--actors)")
 
 

@@ -169,9 +169,9 @@ def test_wrong_key_is_refused(demo, csv_rows, tmp_path):
     assert ledger_hash(db) == before
 
 
-def test_mapping_file_acled_style(demo, tmp_path):
+def test_mapping_file_other_layout(demo, tmp_path):
     db = copy_demo(demo, tmp_path / "d")
-    result = run("import", db, "--csv", EXAMPLES / "data" / "acled-style.csv", "--mapping", EXAMPLES / "mappings" / "acled.json",
+    result = run("import", db, "--csv", EXAMPLES / "data" / "regional-sheet.csv", "--mapping", EXAMPLES / "mappings" / "regional-sheet.json",
                  *keys(tmp_path / "d"), "--json", check=True)
     assert json.loads(result.stdout)["incidents"] == ["mex-90001", "mex-90002", "mex-90003"]
     rows = sqlite3.connect(db).execute("SELECT incident_id, date, date_precision, kind, attributed_to, victims_best FROM incidents WHERE incident_id LIKE 'mex-9%' ORDER BY seq").fetchall()
@@ -182,7 +182,7 @@ def test_mapping_file_acled_style(demo, tmp_path):
     ]
     bad = tmp_path / "bad-mapping.json"
     bad.write_text('{"columns": {"event_id": "a", "event_id": "b"}}')
-    result = run("import", db, "--csv", EXAMPLES / "data" / "acled-style.csv", "--mapping", bad, *keys(tmp_path / "d"))
+    result = run("import", db, "--csv", EXAMPLES / "data" / "regional-sheet.csv", "--mapping", bad, *keys(tmp_path / "d"))
     assert result.returncode == 2 and "duplicate key" in result.stderr
 
 
