@@ -189,7 +189,7 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
 
             def batches():
                 batch: list[tuple[int, str, dict]] = []
-                for outcome in importer.outcomes():
+                for outcome in importer.outcomes() if planned > len(retractions) else ():
                     if outcome.action in ("record", "amend"):
                         for type_, body in statements_of(outcome, held, reason):
                             batch.append((outcome.row, type_, body))

@@ -14,6 +14,7 @@ digest: an auditor holding the export recomputes it (SPEC.md 10.3, 17.5).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import re
 import unicodedata
@@ -73,6 +74,7 @@ def whole(row: dict[str, str], name: str, *, unknown_below_zero: bool = False) -
     return value
 
 
+@functools.lru_cache(maxsize=65536)  # actor and region names repeat on every row
 def fold(text: str) -> str:
     """Case-, accent- and blank-insensitive form of a name."""
     decomposed = unicodedata.normalize("NFKD", text)
@@ -147,6 +149,7 @@ class Places:
             self.table[(fold(row["country"]), fold(row["region"]))] = row["code"]
         self._countries: dict[str, str | None] = {}
         self._regions: dict[str, dict[str, str]] = {}
+        self._places: dict[tuple[str, str, str], dict[str, Any] | str] = {}
 
     def country(self, name: str) -> str | None:
         key = fold(name)
@@ -182,6 +185,19 @@ class Places:
         return prefixed[0] if len(prefixed) == 1 else None
 
     def place(self, country_name: str, region: str, municipality: str) -> dict[str, Any]:
+        """The place of a row (a fresh dict); a country nobody can name is a :class:`Skip`."""
+        key = (country_name, region, municipality)
+        if key not in self._places:
+            try:
+                self._places[key] = self._place(country_name, region, municipality)
+            except Skip as skip:
+                self._places[key] = str(skip)
+        found = self._places[key]
+        if isinstance(found, str):
+            raise Skip(found)
+        return dict(found)
+
+    def _place(self, country_name: str, region: str, municipality: str) -> dict[str, Any]:
         code = self.table.get((fold(country_name), fold(region)))
         if code is None:
             alpha2 = self.country(country_name) if country_name else None
@@ -301,6 +317,7 @@ def acled_role(name: str, inter: str, civilian_targeting: bool) -> str:
     return "unknown"
 
 
+@functools.lru_cache(maxsize=4096)
 def _acled_day(text: str) -> str:
     for fmt in ("%Y-%m-%d", "%d %B %Y", "%d-%B-%Y", "%d/%m/%Y"):
         try:
