@@ -221,7 +221,7 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
                     bar(len(batch))
     except KeyboardInterrupt:
         if committed:
-            fail(f"interrupted after {len(committed)} entries were committed ({committed[0]}..{committed[-1]}); "
+            fail(f"interrupted after {len(committed)} {'entry was' if len(committed) == 1 else 'entries were'} committed ({committed[0]}..{committed[-1]}); "
                  "they are in the ledger. Run the same import again to finish it: rows already recorded are left alone", 130)
         fail("interrupted; nothing was appended", 130)
     elapsed = time.monotonic() - started

@@ -281,3 +281,45 @@ def test_region_table_overrides(tmp_path):
     assert places.place("Mexico", "Mexico City", "") == {"state": "MX-CMX", "precision": "state"}
     assert places.place("East Germany (GDR)", "Unknown", "") == {"country": "DE", "precision": "country"}
     assert places.place("East Germany (GDR)", "Berlin", "") == {"state": "DE-BE", "precision": "state"}  # then ISO names
+
+
+def test_an_import_interrupted_after_a_commit_says_what_was_committed(demo, tmp_path):
+    """Issue 13: an import that had committed reported only "error: interrupted". The CSV is
+    a FIFO: the first pass reads the whole export; the second gets the header and one row,
+    appends it (a batch of one), then waits for more; SIGINT arrives then."""
+    import signal
+    import time
+
+    db = copy_demo(demo, tmp_path / "d")
+    start = size(db)
+    lines = ACLED_1.read_text(encoding="utf-8").splitlines(keepends=True)
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    args = [str(LEDGER), "import", str(db), "--csv", str(fifo), "--format", "acled", "--release", "2027-03-20",
+            "--actors", str(ACTORS), "--batch-size", "1", *keys(tmp_path / "d")]
+    process = subprocess.Popen(args, cwd=tmp_path / "d", env=env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    def wait(condition) -> None:
+        deadline = time.monotonic() + 120
+        while not condition() and time.monotonic() < deadline and process.poll() is None:
+            time.sleep(0.05)
+
+    with open(fifo, "w", encoding="utf-8") as writer:  # pass 1: the whole export
+        writer.writelines(lines)
+    # pass 1 is over when its skipped file is written (buffered, flushed as it is closed);
+    # only then may the next writer open the FIFO, or pass 1 would read on
+    skipped = tmp_path / "d" / "export.skipped.csv"
+    wait(lambda: skipped.exists() and skipped.stat().st_size > 0)
+    with open(fifo, "w", encoding="utf-8") as writer:  # pass 2: the header and MEX90001, then nothing
+        writer.writelines(lines[:2])
+        writer.flush()
+        wait(lambda: size(db) > start)
+        assert size(db) == start + 1, "the first batch was not committed"
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert f"interrupted after 1 entry was committed ({start}..{start}); they are in the ledger" in stderr
+    assert "Run the same import again to finish it" in stderr
+    # ... and running it again finishes the file: the committed row is left alone
+    out = json.loads(acled(db, ACLED_1, "2027-03-20").stdout)
+    assert (out["recorded"], out["unchanged"], out["appended"]) == (5, 1, 5)
+    assert run("verify", db).returncode == 0
