@@ -323,3 +323,61 @@ def test_an_import_interrupted_after_a_commit_says_what_was_committed(demo, tmp_
     out = json.loads(acled(db, ACLED_1, "2027-03-20").stdout)
     assert (out["recorded"], out["unchanged"], out["appended"]) == (5, 1, 5)
     assert run("verify", db).returncode == 0
+
+
+# (place, accepted): SPEC.md 10.3, a subdivision or a country only, never both
+PLACES = [
+    ({"state": "MX-GRO", "precision": "state"}, True),
+    ({"state": "MX-GRO", "municipality": "Acapulco", "precision": "municipality"}, True),
+    ({"country": "MX", "precision": "country"}, True),
+    ({"state": "MX-GRO", "country": "MX", "precision": "state"}, False),
+    ({"country": "MX", "municipality": "Acapulco", "precision": "country"}, False),
+    ({"country": "MX", "precision": "state"}, False),
+    ({"state": "MX-GRO", "precision": "country"}, False),
+    ({"state": "MX", "precision": "state"}, False),
+    ({"country": "MEX", "precision": "country"}, False),
+    ({"precision": "country"}, False),
+]
+
+
+@pytest.mark.parametrize("place, accepted", PLACES, ids=[str(i) for i in range(len(PLACES))])
+def test_incident_place_shapes_on_raw_signed_entries(place, accepted):
+    """Raw incident.record entries signed by a real recorder key, judged by the verifier."""
+    from scoring_fixtures import MiniLedger, TWO_SOURCES
+
+    from ledger.scoring import authoring as A
+
+    ledger = MiniLedger()
+    ledger.orgs("cdc")
+    body = A.incident("i-1", "2026-01-10", "killing", victims=[A.victim("ordinary_citizen", 1)],
+                      attributions=[A.attribution("cdc")], sources=TWO_SOURCES)
+    body["place"] = place
+    ledger.add("incident.record", body, force=True)
+    rules = ledger.verify().rules
+    assert (rules == set()) is accepted, rules
+    if not accepted:
+        assert rules == {"R-7.2"}
+
+
+ORIGIN = {"dataset": "acled", "version": "2027-03-20", "record": "MEX90001", "sha256": "ab" * 32}
+
+
+@pytest.mark.parametrize("origin, accepted", [
+    (ORIGIN, True),
+    ({**ORIGIN, "dataset": "ACLED"}, False),  # an identifier
+    ({**ORIGIN, "sha256": "AB" * 32}, False),  # lowercase hex
+    ({k: v for k, v in ORIGIN.items() if k != "record"}, False),
+    ({**ORIGIN, "version": ""}, False),
+    ({**ORIGIN, "url": "x"}, False),
+])
+def test_incident_origin_on_raw_signed_entries(origin, accepted):
+    from scoring_fixtures import MiniLedger, TWO_SOURCES
+
+    from ledger.scoring import authoring as A
+
+    ledger = MiniLedger()
+    body = A.incident("i-1", "2026-01-10", "killing", sources=TWO_SOURCES)
+    body["origin"] = origin
+    ledger.add("incident.record", body, force=True)
+    rules = ledger.verify().rules
+    assert rules == (set() if accepted else {"R-7.2"}), rules
