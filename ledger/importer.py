@@ -1,17 +1,21 @@
-"""Importing incidents from CSV (ACLED / GTD style) as one signed batch (SPEC.md 17).
+"""Importing incidents from CSV: the default columns, a mapping file, or a built-in format
+(ACLED, GTD, UCDP GED; :mod:`ledger.import_formats`) (SPEC.md 17).
 
-Two phases, so that nothing is written unless every row is good:
+The file is read twice, streaming, by :class:`Importer` (one row in memory at a time):
 
-1. **parse** (:func:`parse_csv`): every row becomes an ``incident.record`` body; each
-   problem is reported as ``row R, column C: problem`` (rows are numbered as a spreadsheet
-   shows them: the header is row 1, the first incident row 2). Organizations are resolved
-   from their id, registered name or alias (case-insensitive);
-2. **check** (:func:`check_batch`): every statement is signed by the recorder, sealed, and
-   run through the same verifier as ``ledger verify`` against the ledger as it is, in order,
-   without writing anything; a violation is reported against its row.
+1. **check**: every row becomes an :class:`Outcome`: ``record`` / ``amend`` (the incident
+   bodies), ``unchanged`` (the ledger already holds it, :func:`comparable`), ``skip`` (it
+   cannot be scored: kept aside by choice, with the reason) or ``problem`` (``row R,
+   column C: problem``; rows are numbered as a spreadsheet shows them: the header is row
+   1). Any problem refuses the file before anything is written;
+2. **append**: :func:`statements_of` gives each row's statements; they are signed
+   (:func:`sign_rows`) and appended in batches by
+   :func:`ledger.store.LedgerStore.append_many`, which runs each through the same verifier
+   as ``ledger verify`` (:func:`row_problems` names a violation's row). A dry run checks
+   them in memory instead (:func:`check_batch`).
 
-Only then does :func:`ledger.store.LedgerStore.append_many` append the whole batch in one
-transaction (which verifies it again, under the write lock).
+What the ledger already holds comes from :func:`held_incidents`, so that re-importing an
+export changes nothing and a newer export amends what it revised (SPEC.md 17.6).
 
 Default columns (a mapping file renames them and translates values; see SPEC.md 17):
 
