@@ -51,6 +51,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import canonical
 
 from .errors import InputError, LedgerError, SchemaError
+from .import_formats import NA
 from .keys import SigningKey
 from .model import GENESIS_PREV, Statement, seal_entry
 from .scoring.state import ScoringState
@@ -157,7 +158,7 @@ class _Row:
 
     def get(self, name: str) -> str:
         value = (self.cells.get(self.mapping.header(name)) or "").strip()
-        if not value:
+        if not value or value in NA:  # NA and its kin are empty cells (SPEC.md 17.1)
             value = self.mapping.defaults.get(name, "")
         table = self.mapping.values.get(name) or (self.mapping.values.get("actor") if name in ("actor1", "actor2") else None)
         if table and value in table:
@@ -184,9 +185,11 @@ def _day(text: str, fmt: str) -> str | None:
 
 
 def _count(text: str) -> int | None:
-    if not text.isdigit() or len(text) > 10:
+    """A whole number: ``3`` or ``3.0`` (exports write counts as floats); else None."""
+    whole_part, dot, fraction = text.partition(".")
+    if not whole_part.isdigit() or len(whole_part) > 10 or (dot and (not fraction or fraction.strip("0"))):
         return None
-    value = int(text)
+    value = int(whole_part)
     return value if value <= 1_000_000_000 else None
 
 
