@@ -104,7 +104,7 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
 
     \b
     Example:
-      ledger import ledger.db --csv acled.csv --format acled --release 2027-03-20 \
+      ledger import ledger.db --csv acled.csv --format acled --release 2027-03-20 \\
         --actors actors.csv --key keys/recorder-1.key --operator-key keys/operator.key
       ledger import demo/ledger.db --csv incidents.csv --key demo/keys/recorder-1.key --dry-run
       ledger import ledger.db --csv sheet.csv --mapping examples/mappings/regional-sheet.json ...

@@ -456,6 +456,12 @@ class Importer:
             if name not in seen:
                 what = f"a column of the {self.fmt.title} layout" if self.fmt is not None else "required column"
                 problems.append(Problem(1, name, f"{what} is missing from the header"))
+        if problems:
+            from .import_formats import FORMATS
+
+            fits = [f for f in FORMATS.values() if f is not self.fmt and set(f.required) <= seen]
+            if fits:
+                problems.insert(0, Problem(1, None, f"the header is that of a {fits[0].title}: use --format {fits[0].name}"))
         return problems
 
     def outcomes(self) -> Iterator[Outcome]:

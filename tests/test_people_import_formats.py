@@ -178,6 +178,9 @@ def test_a_malformed_cell_refuses_the_file_naming_row_and_column(demo, tmp_path)
     header_only.write_text(text[0].replace("sub_event_type,", "") + "\n", encoding="utf-8")
     result = acled(db, header_only, "x", check=False)
     assert result.returncode == 1 and json.loads(result.stdout)["problems"][0]["column"] == "sub_event_type"
+    result = acled(db, GED, "x", check=False)  # another format's export: say which
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["problems"][0]["message"] == "the header is that of a UCDP Georeferenced Event Dataset: use --format ged"
     assert content(db) == before
 
 
