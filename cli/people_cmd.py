@@ -224,39 +224,44 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
             fail(f"interrupted after {len(committed)} {'entry was' if len(committed) == 1 else 'entries were'} committed ({committed[0]}..{committed[-1]}); "
                  "they are in the ledger. Run the same import again to finish it: rows already recorded are left alone", 130)
         fail("interrupted; nothing was appended", 130)
-    elapsed = time.monotonic() - started
-    appended = 0 if dry_run else len(committed)
-    summary = {
-        "ok": True, "dry_run": dry_run, "format": fmt_name, "release": release,
-        "rows": sum(counts.values()), "recorded": counts["record"], "amended": counts["amend"], "unchanged": counts["unchanged"],
-        "skipped": counts["skip"], "skipped_file": str(skipped_path) if counts["skip"] else None,
-        "skip_reasons": dict(reasons), "unresolved_actors": dict(context.actors.unresolved) if context else {},
-        "missing": missing, "retracted": len(retractions), "statements": planned, "appended": appended,
-        "first_seq": first, "last_seq": first + planned - 1, "incidents": ids, "time": stamp,
-    }
-    if as_json:
-        echo_json(summary)
-        return
-    what = f"{fmt.title} {release}" if fmt else str(csv_file)
-    click.echo(f"{what}: {summary['rows']} row(s): {counts['record']} new, {counts['amend']} revised, "
-               f"{counts['unchanged']} unchanged, {counts['skip']} skipped")
-    for kind, n in reasons.most_common():
-        click.echo(f"  skipped {n}: {kind}")
-    if counts["skip"]:
-        click.echo(f"  skipped rows, with the reason, in {skipped_path}")
-    if context and context.actors.unresolved:
-        top = sorted(context.actors.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-        click.echo("  actors not resolved to an organization: " + "; ".join(f"{_escape(n)} ({c})" for n, c in top))
-    if missing:
-        verb = "retracted" if retract_missing else "not in this export (--retract-missing retracts them)"
-        click.echo(f"  {len(missing)} incident(s) recorded from earlier exports {verb}: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
-    if dry_run:
-        click.echo(f"dry run: {planned} incident(s) would be appended as entries {first}..{first + planned - 1}; nothing was written")
-    elif appended:
-        click.echo(_colour(f"appended {appended} incident(s) as entries {committed[0]}..{committed[-1]}", "green")
-                   + f" ({elapsed:.1f} s)")
-    else:
-        click.echo("nothing to append: the ledger already holds every row of this file")
+    try:
+        elapsed = time.monotonic() - started
+        appended = 0 if dry_run else len(committed)
+        summary = {
+            "ok": True, "dry_run": dry_run, "format": fmt_name, "release": release,
+            "rows": sum(counts.values()), "recorded": counts["record"], "amended": counts["amend"], "unchanged": counts["unchanged"],
+            "skipped": counts["skip"], "skipped_file": str(skipped_path) if counts["skip"] else None,
+            "skip_reasons": dict(reasons), "unresolved_actors": dict(context.actors.unresolved) if context else {},
+            "missing": missing, "retracted": len(retractions), "statements": planned, "appended": appended,
+            "first_seq": first, "last_seq": first + planned - 1, "incidents": ids, "time": stamp,
+        }
+        if as_json:
+            echo_json(summary)
+            return
+        what = f"{fmt.title} {release}" if fmt else str(csv_file)
+        click.echo(f"{what}: {summary['rows']} row(s): {counts['record']} new, {counts['amend']} revised, "
+                   f"{counts['unchanged']} unchanged, {counts['skip']} skipped")
+        for kind, n in reasons.most_common():
+            click.echo(f"  skipped {n}: {_escape(kind)}")
+        if counts["skip"]:
+            click.echo(f"  skipped rows, with the reason, in {skipped_path}")
+        if context and context.actors.unresolved:
+            top = sorted(context.actors.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            click.echo("  actors not resolved to an organization: " + "; ".join(f"{_escape(n)} ({c})" for n, c in top))
+        if missing:
+            verb = "retracted" if retract_missing else "not in this export (--retract-missing retracts them)"
+            click.echo(f"  {len(missing)} incident(s) recorded from earlier exports {verb}: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
+        if dry_run:
+            click.echo(f"dry run: {planned} incident(s) would be appended as entries {first}..{first + planned - 1}; nothing was written")
+        elif appended:
+            click.echo(_colour(f"appended {appended} incident(s) as entries {committed[0]}..{committed[-1]}", "green")
+                       + f" ({elapsed:.1f} s)")
+        else:
+            click.echo("nothing to append: the ledger already holds every row of this file")
+    except KeyboardInterrupt:
+        if committed:
+            fail(f"interrupted after the import had committed all {len(committed)} entries ({committed[0]}..{committed[-1]})", 130)
+        raise
 
 
 def _escape(text: str) -> str:
