@@ -104,16 +104,32 @@ def _read_table(path: Path, columns: tuple[str, ...], what: str) -> list[dict[st
         raise InputError(f"{path}: not a UTF-8 CSV {what} ({exc})") from None
 
 
-class Actors:
-    """Actor names -> registered organizations: the steward's actor table first (a CSV with
-    columns ``name,org``; an empty ``org`` says "not an organization we score"), then the
-    ledger's organization ids, names and aliases (case- and accent-insensitive)."""
+class OrgResolver:
+    """Organization ids, names and aliases (case-, accent- and blank-insensitive) to ids."""
 
-    def __init__(self, state: ScoringState, table: Path | None = None) -> None:
+    def __init__(self, state: ScoringState) -> None:
         self.names: dict[str, set[str]] = {}
         for org in state.orgs.values():
             for label in (org.org_id, org.name, *org.aliases):
                 self.names.setdefault(fold(label), set()).add(org.org_id)
+
+    def resolve(self, value: str) -> tuple[str | None, str | None]:
+        """(the organization id, None), or (None, why not)."""
+        found = self.names.get(fold(value), set())
+        if len(found) == 1:
+            return next(iter(found)), None
+        if len(found) > 1:
+            return None, f"{value!r} is ambiguous: it names {', '.join(sorted(found))}; use the organization id"
+        return None, f"{value!r} is not a registered organization (id, name or alias); register it first (ledger new-org)"
+
+
+class Actors:
+    """Actor names -> registered organizations: the steward's actor table first (a CSV with
+    columns ``name,org``; an empty ``org`` says "not an organization we score"), then
+    :class:`OrgResolver`. Names that resolve to nothing are counted in ``unresolved``."""
+
+    def __init__(self, state: ScoringState, table: Path | None = None) -> None:
+        self.orgs = OrgResolver(state)
         self.table: dict[str, str | None] = {}
         for row in _read_table(table, ("name", "org"), "actor table") if table else []:
             if row["org"] and row["org"] not in state.orgs:
@@ -125,11 +141,10 @@ class Actors:
         key = fold(name)
         if key in self.table:
             return self.table[key]
-        found = self.names.get(key, set())
-        if len(found) == 1:
-            return next(iter(found))
-        self.unresolved[name] = self.unresolved.get(name, 0) + 1
-        return None
+        org, _ = self.orgs.resolve(name)
+        if org is None:
+            self.unresolved[name] = self.unresolved.get(name, 0) + 1
+        return org
 
 
 _REGION_WORDS = {"state", "province", "department", "region", "governorate", "district", "municipality", "county", "oblast", "prefecture"}

@@ -51,7 +51,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 from . import canonical
 
 from .errors import InputError, LedgerError, SchemaError
-from .import_formats import NA
+from .import_formats import NA, OrgResolver
 from .keys import SigningKey
 from .model import GENESIS_PREV, Statement, seal_entry
 from .scoring.state import ScoringState
@@ -191,27 +191,6 @@ def _count(text: str) -> int | None:
         return None
     value = int(whole_part)
     return value if value <= 1_000_000_000 else None
-
-
-class OrgResolver:
-    """Organization ids, names and aliases (case-insensitive) to ids."""
-
-    def __init__(self, state: ScoringState) -> None:
-        self.ids = set(state.orgs)
-        self.names: dict[str, set[str]] = {}
-        for org in state.orgs.values():
-            for label in [org.name, *org.aliases]:
-                self.names.setdefault(label.casefold(), set()).add(org.org_id)
-
-    def resolve(self, value: str) -> tuple[str | None, str | None]:
-        if value in self.ids:
-            return value, None
-        found = self.names.get(value.casefold(), set())
-        if len(found) == 1:
-            return next(iter(found)), None
-        if len(found) > 1:
-            return None, f"{value!r} is ambiguous: it names {', '.join(sorted(found))}; use the organization id"
-        return None, f"{value!r} is not a registered organization (id, name or alias); register it first (ledger new-org)"
 
 
 def _parse_row(row: _Row, orgs: OrgResolver) -> dict[str, Any] | None:
