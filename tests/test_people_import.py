@@ -1,4 +1,4 @@
-"""ledger import: CSV rows -> one signed batch; bad rows named by row and column; all or nothing."""
+"""ledger import, default columns and mapping files: bad rows named by row and column; nothing written unless every row is good."""
 
 from __future__ import annotations
 
