@@ -6,13 +6,13 @@ import json
 import sys
 from pathlib import Path
 
+
 import click
 
 from ledger.errors import InputError, LedgerError
 
-from ._common import EXIT_FAILED, echo_json, entry_total, load_key, passphrase_options, read_input, resolve_at, write_atomic
-from ._terminal import clean, say
-from .ledger_cmd import progress
+from ._common import EXIT_FAILED, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._terminal import clean, progress, say
 
 PATH_ARG = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 
@@ -29,10 +29,22 @@ def _colour(text: str, fg: str) -> str:
 # -- import --------------------------------------------------------------------------------
 
 
+def _reason_kind(reason: str) -> str:
+    """The kind of a skip reason, for the summary: its words before the first parenthesis."""
+    return reason.split(" (")[0].strip() or reason
+
+
 @click.command("import")
 @PATH_ARG
-@click.option("--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Incidents, one per row (SPEC.md 17).")
-@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path), help="JSON mapping for other column layouts and vocabularies.")
+@click.option("--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The export or spreadsheet, one incident per row (SPEC.md 17).")
+@click.option("--format", "fmt_name", type=click.Choice(["acled", "gtd", "ged"]), help="A published layout, read as published (SPEC.md 17.5; docs/import-formats.md).")
+@click.option("--release", metavar="VERSION", help="With --format: the export's version as its publisher names it (a download date, 23.1, ...). Recorded in every incident's origin.")
+@click.option("--actors", "actors_file", type=click.Path(dir_okay=False, path_type=Path), help="With --format: your actor table, a CSV name,org (empty org: not an organization we score).")
+@click.option("--regions", "regions_file", type=click.Path(dir_okay=False, path_type=Path), help="With --format: your region table, a CSV country,region,code (ISO 3166-2, or a country code).")
+@click.option("--mapping", "mapping_file", type=click.Path(dir_okay=False, path_type=Path), help="Without --format: a JSON mapping for other column layouts and vocabularies.")
+@click.option("--skipped", "skipped_file", type=click.Path(dir_okay=False, path_type=Path), help="Where rows skipped by choice are written, with the reason. Default: NAME.skipped.csv here.")
+@click.option("--retract-missing", is_flag=True, help="With --format: retract incidents of this dataset that the export no longer has (default: only report them).")
+@click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(min=1, max=100_000), help="Rows per transaction while appending.")
 @click.option("--key", "recorder_key", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The recorder's private key: signs every statement.")
 @click.option("--operator-key", type=click.Path(dir_okay=False, path_type=Path), help="The operator's private key, which seals entries (optional with --dry-run).")
 @click.option("--dry-run", is_flag=True, help="Check every row and report what would be appended; write nothing.")
@@ -40,93 +52,200 @@ def _colour(text: str, fg: str) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable result (problems as a list).")
 @passphrase_options
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None, help="A verifier state file of yours (SPEC.md 9): resume from it instead of verifying the whole stored ledger first, and keep it up to date.")
-def import_cmd(path: Path, csv_file: Path, mapping_file: Path | None, recorder_key: Path, operator_key: Path | None,
-               dry_run: bool, at: str | None, as_json: bool, passphrase_file, passphrase_env,
-               state_file: Path | None) -> None:
-    """Import incidents from a CSV file (ACLED/GTD style) as ONE signed batch: all rows or none.
+def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | None, actors_file: Path | None,
+               regions_file: Path | None, mapping_file: Path | None, skipped_file: Path | None, retract_missing: bool,
+               batch_size: int, recorder_key: Path, operator_key: Path | None, dry_run: bool, at: str | None,
+               as_json: bool, passphrase_file, passphrase_env, state_file: Path | None) -> None:
+    """Import incidents from a CSV file: an ACLED, GTD or UCDP GED export as published
+    (--format), or the default columns / a mapping file.
 
-    Every row is checked first (columns, values, organizations, and the same rules as
-    `ledger verify`); each problem is reported as `row R, column C: problem`, where the
-    header is row 1. Only when every row is good is the batch appended, in one
-    transaction. Organizations may be named by id, registered name or alias.
+    Every row is read and checked first, streaming (columns, values, organizations); each
+    problem is reported as `row R, column C: problem` (the header is row 1), and if there
+    is any, nothing is written. Rows that cannot be scored (an event type with no incident
+    kind, no registered perpetrator) are skipped by choice: counted, explained, and written
+    to the skipped file. Then the statements are signed and appended in transactions of
+    --batch-size rows, each checked by the same rules as `ledger verify`.
+
+    Importing a newer export of the same dataset records its new rows, amends the revised
+    ones (incident.amend, the reason naming the export), leaves the others alone and
+    reports (or, with --retract-missing, retracts) rows that disappeared: running it twice
+    changes nothing the second time, and an interrupted import is finished by running it
+    again.
 
     \b
     Example:
+      ledger import ledger.db --csv acled.csv --format acled --release 2027-03-20 \\
+        --actors actors.csv --key keys/recorder-1.key --operator-key keys/operator.key
       ledger import demo/ledger.db --csv incidents.csv --key demo/keys/recorder-1.key --dry-run
-      ledger import demo/ledger.db --csv incidents.csv --key demo/keys/recorder-1.key \\
-        --operator-key demo/keys/operator.key
-      ledger import ledger.db --csv acled-export.csv --mapping examples/mappings/acled.json ...
+      ledger import ledger.db --csv sheet.csv --mapping examples/mappings/regional-sheet.json ...
     """
+    import csv as csv_module
     import hashlib
     import time
+    from collections import Counter
 
     from ledger.errors import StoreError
-    from ledger.importer import check_batch, parse_csv, read_mapping, row_problems, sign_rows
+    from ledger.import_formats import FORMATS, Actors, Context, Places
+    from ledger.importer import Importer, Problem, check_batch, held_incidents, read_mapping, row_problems, sign_rows, statements_of
     from ledger.keys import SigningKey
     from ledger.scoring.process import scoring_process
     from ledger.store import LedgerStore
 
     if operator_key is None and not dry_run:
         raise click.UsageError("--operator-key is required unless --dry-run")
+    fmt = FORMATS[fmt_name] if fmt_name else None
+    if fmt is None and (release or actors_file or regions_file or retract_missing):
+        raise click.UsageError("--release, --actors, --regions and --retract-missing go with --format")
+    if fmt is not None and mapping_file:
+        raise click.UsageError("--mapping is for other layouts; a built-in --format has its own (use --actors and --regions)")
+    if fmt is not None and not release:
+        raise click.UsageError("--format needs --release: the export's version (for example its download date)")
+    if release is not None and not 1 <= len(release) <= 100:
+        raise click.BadParameter("expected 1 to 100 characters", param_hint="--release")
     stamp = resolve_at(at)
     mapping = read_mapping(read_input(mapping_file, "mapping file"), str(mapping_file)) if mapping_file else None
-    data = read_input(csv_file, "CSV file")
     recorder = load_key(recorder_key, passphrase_file, passphrase_env)
     operator = load_key(operator_key, passphrase_file, passphrase_env) if operator_key else SigningKey.from_raw_seed(hashlib.sha256(b"dry-run").digest())
+    skipped_path = skipped_file or Path(f"{csv_file.stem}.skipped.csv")
     started = time.monotonic()
-    with LedgerStore.open(path, readonly=dry_run, state=None if dry_run else state_file) as store:
-        with progress("loading ledger", store.size) as bar:
-            verifier = store.verifier(progress=bar)  # the store's own state: verified once
-        process = scoring_process(verifier)
-        assert process is not None
-        rows, problems = parse_csv(data, process.state, mapping, str(csv_file))
-        first = store.size
-        if not problems and dry_run:
-            with progress("checking rows", len(rows)) as bar:
-                _, problems = check_batch(verifier, rows, recorder, operator, stamp, ignore_seal=operator_key is None,
-                                          progress=bar)
-        elif not problems:
-            # Checked once, under the write lock, by the same verifier: every row's problems
-            # are collected and nothing lands unless every row is good (SPEC.md 17.3).
-            with progress("signing rows", len(rows)) as bar:
-                items = sign_rows(verifier, rows, recorder, stamp, progress=bar)
-            problems, collect = row_problems(rows)
-            with progress("appending", None) as bar:
-                try:
-                    entries = store.append_many(items, operator, on_violation=collect)
-                except StoreError:
-                    if not problems:
-                        raise
-                else:
-                    bar(len(entries))
-                    first = entries[0].seq
-        if problems:
-            if as_json:
-                echo_json({"ok": False, "appended": 0, "rows": len(rows), "problems": [p.to_json() for p in problems]})
-            else:
-                for problem in problems[:50]:
-                    click.echo(f"error: {problem}", err=True)
-                if len(problems) > 50:
-                    click.echo(f"error: … and {len(problems) - 50} more", err=True)
-                click.echo(f"error: {len(problems)} problem(s) in {csv_file}; nothing was appended", err=True)
-            raise SystemExit(EXIT_FAILED)
-    elapsed = time.monotonic() - started
-    ids = [body["incident_id"] for _, body in rows]
-    summary = {"ok": True, "dry_run": dry_run, "rows": len(rows), "appended": 0 if dry_run else len(rows),
-               "first_seq": first, "last_seq": first + len(rows) - 1, "incidents": ids, "time": stamp}
+    committed: list[int] = []  # seq of every entry that landed
+    try:
+        with LedgerStore.open(path, readonly=dry_run, state=None if dry_run else state_file) as store:
+            with progress("loading ledger", store.size) as bar:
+                verifier = store.verifier(progress=bar)  # the store's own state: verified once
+            process = scoring_process(verifier)
+            assert process is not None
+            state = process.state
+            held = held_incidents(store.conn.execute(
+                "SELECT type, raw FROM entries WHERE type IN ('incident.record', 'incident.amend', 'incident.retract') ORDER BY seq"))
+            context = Context(fmt.name, release, Actors(state, actors_file), Places(regions_file)) if fmt and release else None
+            importer = Importer(csv_file, state, held, mapping=mapping, fmt=fmt, context=context)
+            reason = f"revised in {fmt.title} {release}"[:200] if fmt and release else ""
+            # Pass 1: read and judge every row, keep nothing but counts, ids and problems.
+            counts: Counter[str] = Counter()
+            reasons: Counter[str] = Counter()
+            problems: list[Problem] = []
+            seen: set[str] = set()
+            planned = 0
+            skipped_out = None
+            try:
+                with progress("checking rows") as bar:
+                    for outcome in importer.outcomes():
+                        counts[outcome.action] += 1
+                        seen.add(outcome.record)
+                        if outcome.action == "problem":
+                            problems.extend(outcome.problems)
+                        elif outcome.action == "skip":
+                            reasons[_reason_kind(outcome.reason)] += 1
+                            if skipped_out is None:
+                                handle = open(skipped_path, "w", encoding="utf-8", newline="")
+                                skipped_out = (handle, csv_module.writer(handle))
+                                skipped_out[1].writerow(["row", "reason", *importer.header])
+                            skipped_out[1].writerow([outcome.row, outcome.reason, *outcome.cells])
+                        elif outcome.action in ("record", "amend"):
+                            planned += len(outcome.bodies)
+                        bar(1)
+            finally:
+                if skipped_out is not None:
+                    skipped_out[0].close()
+            missing = sorted(i for i, h in held.items() if fmt and h.dataset == fmt.name and not h.retracted and h.record not in seen)
+            if problems:
+                _refuse(problems, counts, csv_file, as_json)
+            retractions = [(0, "incident.retract", {"incident_id": i, "reason": f"absent from {fmt.title} {release}"[:200]})
+                           for i in missing] if retract_missing and fmt else []
+            planned += len(retractions)
+            first = store.size
+            ids: list[str] = []
+
+            def batches():
+                batch: list[tuple[int, str, dict]] = []
+                for outcome in importer.outcomes() if planned > len(retractions) else ():
+                    if outcome.action in ("record", "amend"):
+                        for type_, body in statements_of(outcome, held, reason):
+                            batch.append((outcome.row, type_, body))
+                    if len(batch) >= batch_size:
+                        yield batch
+                        batch = []
+                batch.extend(retractions)
+                if batch:
+                    yield batch
+
+            # Pass 2: sign and append (or, for a dry run, check in memory) batch by batch.
+            with progress("checking statements" if dry_run else "appending", planned) as bar:
+                for batch in batches():
+                    ids.extend(body.get("incident_id") or body["incident"]["incident_id"] for _, _, body in batch)
+                    if dry_run:
+                        problems = check_batch(verifier, batch, recorder, operator, stamp, ignore_seal=operator_key is None)
+                    else:
+                        items = sign_rows(verifier, batch, recorder, stamp)
+                        problems, collect = row_problems(batch)
+                        try:
+                            entries = store.append_many(items, operator, on_violation=collect)
+                        except StoreError:
+                            if not problems:
+                                raise
+                        else:
+                            committed.extend(e.seq for e in entries)
+                    if problems:
+                        _refuse(problems, counts, csv_file, as_json, committed)
+                    bar(len(batch))
+    except KeyboardInterrupt:
+        if committed:
+            fail(f"interrupted after {len(committed)} {'entry was' if len(committed) == 1 else 'entries were'} committed ({committed[0]}..{committed[-1]}); "
+                 "they are in the ledger. Run the same import again to finish it: rows already recorded are left alone", 130)
+        fail("interrupted; nothing was appended", 130)
+    try:
+        elapsed = time.monotonic() - started
+        appended = 0 if dry_run else len(committed)
+        summary = {
+            "ok": True, "dry_run": dry_run, "format": fmt_name, "release": release,
+            "rows": sum(counts.values()), "recorded": counts["record"], "amended": counts["amend"], "unchanged": counts["unchanged"],
+            "skipped": counts["skip"], "skipped_file": str(skipped_path) if counts["skip"] else None,
+            "skip_reasons": dict(reasons), "unresolved_actors": dict(context.actors.unresolved) if context else {},
+            "missing": missing, "retracted": len(retractions), "statements": planned, "appended": appended,
+            "first_seq": first, "last_seq": first + planned - 1, "incidents": ids, "time": stamp,
+        }
+        if as_json:
+            echo_json(summary)
+            return
+        what = f"{fmt.title} {release}" if fmt else str(csv_file)
+        say(f"{what}: {summary['rows']} row(s): {counts['record']} new, {counts['amend']} revised, "
+                   f"{counts['unchanged']} unchanged, {counts['skip']} skipped")
+        for kind, n in reasons.most_common():
+            say(f"  skipped {n}: {clean(kind)}")
+        if counts["skip"]:
+            say(f"  skipped rows, with the reason, in {skipped_path}")
+        if context and context.actors.unresolved:
+            top = sorted(context.actors.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+            say("  actors not resolved to an organization: " + "; ".join(f"{clean(n)} ({c})" for n, c in top))
+        if missing:
+            verb = "retracted" if retract_missing else "not in this export (--retract-missing retracts them)"
+            say(f"  {len(missing)} incident(s) recorded from earlier exports {verb}: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
+        if dry_run:
+            say(f"dry run: {planned} incident(s) would be appended as entries {first}..{first + planned - 1}; nothing was written")
+        elif appended:
+            click.echo(_colour(f"appended {appended} incident(s) as entries {committed[0]}..{committed[-1]}", "green")
+                       + f" ({elapsed:.1f} s)")
+        else:
+            say("nothing to append: the ledger already holds every row of this file")
+    except KeyboardInterrupt:
+        if committed:
+            fail(f"interrupted after the import had committed all {len(committed)} entries ({committed[0]}..{committed[-1]})", 130)
+        raise
+
+
+def _refuse(problems, counts, csv_file: Path, as_json: bool, committed: list[int] | None = None) -> None:
+    """Print every problem and exit 1; say what was committed before, if anything."""
+    done = f"{len(committed)} entries were committed before ({committed[0]}..{committed[-1]}); the rest was not appended" if committed else "nothing was appended"
     if as_json:
-        echo_json(summary)
-        return
-    if dry_run:
-        click.echo(f"dry run: {len(rows)} incident(s) would be appended as entries {first}..{first + len(rows) - 1}; nothing was written")
-        for number, body in rows[:20]:
-            who = ", ".join(a["org"] for a in body["attributions"]) or "unattributed"
-            click.echo(f"  row {number}: {body['incident_id']} {body['date']} {body['kind']} ({who})")
-        if len(rows) > 20:
-            click.echo(f"  … and {len(rows) - 20} more")
+        echo_json({"ok": False, "appended": len(committed or []), "rows": sum(counts.values()), "problems": [p.to_json() for p in problems]})
     else:
-        click.echo(_colour(f"appended {len(rows)} incident(s) as entries {first}..{first + len(rows) - 1}", "green")
-                   + f" in one transaction ({elapsed:.1f} s)")
+        for problem in problems[:50]:
+            say(f"error: {clean(str(problem))}", err=True)
+        if len(problems) > 50:
+            say(f"error: … and {len(problems) - 50} more", err=True)
+        say(f"error: {len(problems)} problem(s) in {csv_file}; {done}", err=True)
+    raise SystemExit(EXIT_FAILED)
 
 
 # -- robustness ----------------------------------------------------------------------------

@@ -1,17 +1,21 @@
-"""Importing incidents from CSV (ACLED / GTD style) as one signed batch (SPEC.md 17).
+"""Importing incidents from CSV: the default columns, a mapping file, or a built-in format
+(ACLED, GTD, UCDP GED; :mod:`ledger.import_formats`) (SPEC.md 17).
 
-Two phases, so that nothing is written unless every row is good:
+The file is read twice, streaming, by :class:`Importer` (one row in memory at a time):
 
-1. **parse** (:func:`parse_csv`): every row becomes an ``incident.record`` body; each
-   problem is reported as ``row R, column C: problem`` (rows are numbered as a spreadsheet
-   shows them: the header is row 1, the first incident row 2). Organizations are resolved
-   from their id, registered name or alias (case-insensitive);
-2. **check** (:func:`check_batch`): every statement is signed by the recorder, sealed, and
-   run through the same verifier as ``ledger verify`` against the ledger as it is, in order,
-   without writing anything; a violation is reported against its row.
+1. **check**: every row becomes an :class:`Outcome`: ``record`` / ``amend`` (the incident
+   bodies), ``unchanged`` (the ledger already holds it, :func:`comparable`), ``skip`` (it
+   cannot be scored: kept aside by choice, with the reason) or ``problem`` (``row R,
+   column C: problem``; rows are numbered as a spreadsheet shows them: the header is row
+   1). Any problem refuses the file before anything is written;
+2. **append**: :func:`statements_of` gives each row's statements; they are signed
+   (:func:`sign_rows`) and appended in batches by
+   :func:`ledger.store.LedgerStore.append_many`, which runs each through the same verifier
+   as ``ledger verify`` (:func:`row_problems` names a violation's row). A dry run checks
+   them in memory instead (:func:`check_batch`).
 
-Only then does :func:`ledger.store.LedgerStore.append_many` append the whole batch in one
-transaction (which verifies it again, under the write lock).
+What the ledger already holds comes from :func:`held_incidents`, so that re-importing an
+export changes nothing and a newer export amends what it revised (SPEC.md 17.6).
 
 Default columns (a mapping file renames them and translates values; see SPEC.md 17):
 
@@ -37,13 +41,17 @@ Default columns (a mapping file renames them and translates values; see SPEC.md 
 from __future__ import annotations
 
 import csv
-import io
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from . import canonical
 
 from .errors import InputError, LedgerError, SchemaError
+from .import_formats import NA, OrgResolver
 from .keys import SigningKey
 from .model import GENESIS_PREV, Statement, seal_entry
 from .scoring.state import ScoringState
@@ -150,7 +158,7 @@ class _Row:
 
     def get(self, name: str) -> str:
         value = (self.cells.get(self.mapping.header(name)) or "").strip()
-        if not value:
+        if not value or value in NA:  # NA and its kin are empty cells (SPEC.md 17.1)
             value = self.mapping.defaults.get(name, "")
         table = self.mapping.values.get(name) or (self.mapping.values.get("actor") if name in ("actor1", "actor2") else None)
         if table and value in table:
@@ -177,31 +185,12 @@ def _day(text: str, fmt: str) -> str | None:
 
 
 def _count(text: str) -> int | None:
-    if not text.isdigit() or len(text) > 10:
+    """A whole number: ``3`` or ``3.0`` (exports write counts as floats); else None."""
+    whole_part, dot, fraction = text.partition(".")
+    if not whole_part.isdigit() or len(whole_part) > 10 or (dot and (not fraction or fraction.strip("0"))):
         return None
-    value = int(text)
+    value = int(whole_part)
     return value if value <= 1_000_000_000 else None
-
-
-class OrgResolver:
-    """Organization ids, names and aliases (case-insensitive) to ids."""
-
-    def __init__(self, state: ScoringState) -> None:
-        self.ids = set(state.orgs)
-        self.names: dict[str, set[str]] = {}
-        for org in state.orgs.values():
-            for label in [org.name, *org.aliases]:
-                self.names.setdefault(label.casefold(), set()).add(org.org_id)
-
-    def resolve(self, value: str) -> tuple[str | None, str | None]:
-        if value in self.ids:
-            return value, None
-        found = self.names.get(value.casefold(), set())
-        if len(found) == 1:
-            return next(iter(found)), None
-        if len(found) > 1:
-            return None, f"{value!r} is ambiguous: it names {', '.join(sorted(found))}; use the organization id"
-        return None, f"{value!r} is not a registered organization (id, name or alias); register it first (ledger new-org)"
 
 
 def _parse_row(row: _Row, orgs: OrgResolver) -> dict[str, Any] | None:
@@ -330,71 +319,214 @@ def _column_of(row: _Row, message: str) -> str | None:
     return None
 
 
-def parse_csv(data: bytes, state: ScoringState, mapping: Mapping_ | None = None, where: str = "CSV") -> tuple[list[tuple[int, dict[str, Any]]], list[Problem]]:
-    """Every row as (spreadsheet row number, incident body), and every problem found."""
-    mapping = mapping or Mapping_()
+def open_csv(path: Path, delimiter: str = ",") -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """The header and a stream of (spreadsheet row number, cells): one row in memory at a time.
+
+    Blank lines are skipped; a malformed row or a cell count that differs from the header's
+    is an :class:`ImportFailed`-style problem reported by the caller (raised as RowError)."""
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{where}: not UTF-8 text (byte {exc.start})") from None
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=mapping.delimiter, strict=True)
+        handle = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read CSV file ({exc.strerror})") from None
+    reader = csv.reader(handle, delimiter=delimiter, strict=True)
     try:
-        header = next(reader)
+        header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise InputError(f"{where}: empty file (expected a header row)") from None
-    except csv.Error as exc:
-        raise InputError(f"{where}: row 1: {exc}") from None
-    header = [h.strip() for h in header]
-    problems: list[Problem] = []
-    seen_headers: set[str] = set()
-    for name in header:
-        if name in seen_headers and name:
-            problems.append(Problem(1, name, "appears twice in the header"))
-        seen_headers.add(name)
-    for name in REQUIRED:
-        if mapping.header(name) not in seen_headers:
-            via = f" (mapped from field {name})" if mapping.header(name) != name else ""
-            problems.append(Problem(1, mapping.header(name), f"required column is missing from the header{via}"))
-    if problems:
-        return [], problems
-    orgs = OrgResolver(state)
-    bodies: list[tuple[int, dict[str, Any]]] = []
-    ids: dict[str, int] = {}
-    number = 1
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(Problem(number + 1, None, f"malformed CSV ({exc})"))
-            break
-        number += 1
-        if number > MAX_ROWS + 1:
-            raise InputError(f"{where}: more than {MAX_ROWS} rows; split the file")
-        if not any(c.strip() for c in cells):
-            continue  # blank line
-        if len(cells) != len(header):
-            problems.append(Problem(number, None, f"has {len(cells)} cells but the header has {len(header)} columns"))
+        handle.close()
+        raise InputError(f"{path}: empty file (expected a header row)") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        handle.close()
+        raise InputError(f"{path}: row 1: {exc}") from None
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        number = 1
+        with handle:
+            while True:
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except UnicodeDecodeError as exc:
+                    raise InputError(f"{path}: row {number + 1}: not UTF-8 text ({exc.reason})") from None
+                except csv.Error as exc:
+                    raise InputError(f"{path}: row {number + 1}: malformed CSV ({exc})") from None
+                number += 1
+                if number > MAX_ROWS + 1:
+                    raise InputError(f"{path}: more than {MAX_ROWS} rows; split the file")
+                if any(c.strip() for c in cells):
+                    yield number, cells
+
+    return header, rows()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What becomes of one row (SPEC.md 17.6): ``record`` or ``amend`` (with the bodies),
+    ``unchanged``, ``skip`` (with the reason and the row's cells), or ``problem``.
+    ``record`` is the row's own id in the dataset (its id column)."""
+
+    row: int
+    action: str
+    bodies: tuple[dict[str, Any], ...] = ()
+    reason: str = ""
+    problems: tuple[Problem, ...] = ()
+    cells: tuple[str, ...] = ()
+    record: str = ""
+
+
+def comparable(body: Mapping[str, Any]) -> bytes:
+    """Digest of an incident body without ``origin.version``: two exports that say the same
+    thing of a row give the same digest (SPEC.md 17.6)."""
+    if "origin" in body:
+        body = {**body, "origin": {k: v for k, v in body["origin"].items() if k != "version"}}
+    return hashlib.sha256(canonical.encode(body)).digest()
+
+
+@dataclass
+class Held:
+    """An incident the ledger holds: its comparable digest, dataset and record there, and
+    whether it was retracted."""
+
+    digest: bytes
+    dataset: str | None
+    record: str | None
+    retracted: bool = False
+
+
+def held_incidents(rows: Iterable[tuple[str, bytes]]) -> dict[str, Held]:
+    """Each incident's current version, from the stored ``(type, raw entry)`` of every
+    incident entry in ledger order (a query of the store)."""
+    held: dict[str, Held] = {}
+    for type_, raw in rows:
+        body = json.loads(raw)["statement"]["body"]
+        if type_ == "incident.retract":
+            if body["incident_id"] in held:
+                held[body["incident_id"]].retracted = True
             continue
-        row = _Row(number, dict(zip(header, cells)), mapping)
-        body = _parse_row(row, orgs)
-        problems.extend(row.problems)
-        if body is None:
-            continue
-        incident_id = body["incident_id"]
-        if incident_id in ids:
-            problems.append(Problem(number, row.column("event_id"), f"incident {incident_id!r} also appears in row {ids[incident_id]}"))
-            continue
-        existing = state.incidents.get(incident_id)
-        if existing is not None:
-            problems.append(Problem(number, row.column("event_id"), f"incident {incident_id!r} is already recorded at entry {existing.versions[0][0]}; correct it with ledger amend-incident"))
-            continue
-        ids[incident_id] = number
-        bodies.append((number, body))
-    if not bodies and not problems:
-        problems.append(Problem(None, None, "no incident rows after the header"))
-    return bodies, problems
+        incident = body["incident"] if type_ == "incident.amend" else body
+        origin = incident.get("origin") or {}
+        held[incident["incident_id"]] = Held(comparable(incident), origin.get("dataset"), origin.get("record"))
+    return held
+
+
+class Importer:
+    """Reads a CSV file row by row and says what becomes of each row (SPEC.md 17): the
+    default columns or a mapping file (``mapping``), or a built-in format (``fmt``), against
+    what the ledger holds (``held``). Run it twice over the same file (check, then write):
+    it is deterministic and keeps only the incident ids it has seen."""
+
+    def __init__(self, path: Path, state: ScoringState, held: Mapping[str, Held], *, mapping: Mapping_ | None = None,
+                 fmt: Any = None, context: Any = None) -> None:
+        self.path, self.state, self.held = path, state, held
+        self.mapping = mapping or Mapping_()
+        self.fmt, self.context = fmt, context
+        self.orgs = OrgResolver(state)
+        self.header: list[str] = []
+
+    def header_problems(self, header: list[str]) -> list[Problem]:
+        problems: list[Problem] = []
+        seen: set[str] = set()
+        for name in header:
+            if name in seen and name:
+                problems.append(Problem(1, name, "appears twice in the header"))
+            seen.add(name)
+        required = self.fmt.required if self.fmt is not None else [self.mapping.header(n) for n in REQUIRED]
+        for name in required:
+            if name not in seen:
+                what = f"a column of the {self.fmt.title} layout" if self.fmt is not None else "required column"
+                problems.append(Problem(1, name, f"{what} is missing from the header"))
+        if problems:
+            from .import_formats import FORMATS
+
+            fits = [f for f in FORMATS.values() if f is not self.fmt and set(f.required) <= seen]
+            if fits:
+                problems.insert(0, Problem(1, None, f"the header is that of a {fits[0].title}: use --format {fits[0].name}"))
+        return problems
+
+    def outcomes(self) -> Iterator[Outcome]:
+        from .import_formats import RowError, Skip, row_sha256
+
+        header, rows = open_csv(self.path, self.mapping.delimiter)
+        self.header = header
+        problems = self.header_problems(header)
+        if problems:
+            yield Outcome(1, "problem", problems=tuple(problems))
+            return
+        ids: dict[str, int] = {}
+        for number, cells in rows:
+            if len(cells) != len(header):
+                yield Outcome(number, "problem", problems=(Problem(number, None, f"has {len(cells)} cells but the header has {len(header)} columns"),))
+                continue
+            values = dict(zip(header, cells))
+            if self.fmt is not None:
+                record = values[self.fmt.id_column].strip()
+                if not record:
+                    yield Outcome(number, "problem", problems=(Problem(number, self.fmt.id_column, "is empty; every row needs its id"),))
+                    continue
+                try:
+                    bodies = self.fmt.convert(values, self.context, row_sha256(header, cells))
+                except Skip as skip:
+                    yield Outcome(number, "skip", reason=str(skip), cells=tuple(cells), record=record)
+                    continue
+                except RowError as exc:
+                    yield Outcome(number, "problem", problems=(Problem(number, exc.column, exc.message),))
+                    continue
+                id_column = self.fmt.id_column
+            else:
+                row = _Row(number, values, self.mapping)
+                body = _parse_row(row, self.orgs)
+                if body is None:
+                    yield Outcome(number, "problem", problems=tuple(row.problems))
+                    continue
+                bodies, id_column, record = [body], row.column("event_id"), body["incident_id"]
+            outcome = self._judge(number, bodies, ids, id_column)
+            yield Outcome(outcome.row, outcome.action, outcome.bodies, outcome.reason, outcome.problems, tuple(cells), record)
+
+    def _judge(self, number: int, bodies: list[dict[str, Any]], ids: dict[str, int], id_column: str) -> Outcome:
+        """record, amend or unchanged, against the file so far and the ledger."""
+        new, changed, problems = [], [], []
+        for body in bodies:
+            incident_id = body["incident_id"]
+            if incident_id in ids:
+                problems.append(Problem(number, id_column, f"incident {incident_id!r} also appears in row {ids[incident_id]}"))
+                continue
+            ids[incident_id] = number
+            if self.fmt is not None:  # (the default columns were checked by _parse_row)
+                try:
+                    validate("urn:violence-scoring-ledger:v1:body:incident.record", body, "incident")
+                except SchemaError as exc:
+                    problems.append(Problem(number, id_column, exc.message))
+                    continue
+            held = self.held.get(incident_id)
+            dataset = (body.get("origin") or {}).get("dataset")
+            if held is None:
+                new.append(body)
+            elif held.dataset is None or held.dataset != dataset:
+                seq = self.state.incidents[incident_id].versions[0][0] if incident_id in self.state.incidents else "?"
+                problems.append(Problem(number, id_column, f"incident {incident_id!r} is already recorded at entry {seq}; correct it with ledger amend-incident"))
+            elif held.retracted:
+                return Outcome(number, "skip", reason=f"incident {incident_id!r} was retracted; a retracted incident is not recorded again")
+            elif held.digest != comparable(body):
+                changed.append(body)
+        if problems:
+            return Outcome(number, "problem", problems=tuple(problems))
+        if new and changed:  # a row of several incidents (GED) partly new: record the new, amend the rest
+            return Outcome(number, "record", bodies=tuple(new) + tuple(changed), reason="mixed")
+        if new:
+            return Outcome(number, "record", bodies=tuple(new))
+        if changed:
+            return Outcome(number, "amend", bodies=tuple(changed))
+        return Outcome(number, "unchanged", bodies=tuple(bodies))
+
+
+def statements_of(outcome: Outcome, held: Mapping[str, Held], reason: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The (type, body) of each statement a row gives: incident.record for new incidents,
+    incident.amend (with ``reason``) for those the ledger holds."""
+    for body in outcome.bodies:
+        if body["incident_id"] in held:
+            yield "incident.amend", {"incident": body, "reason": reason}
+        else:
+            yield "incident.record", body
 
 
 def _require_recorder(verifier: Verifier, recorder: SigningKey) -> str:
@@ -410,23 +542,26 @@ def _require_recorder(verifier: Verifier, recorder: SigningKey) -> str:
     return ledger_id
 
 
+Planned = tuple[int, str, dict[str, Any]]  # (spreadsheet row, statement type, body)
+
+
 def sign_rows(
-    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, at: str,
+    verifier: Verifier, rows: Iterable[Planned], recorder: SigningKey, at: str,
     progress: Callable[[int], None] | None = None,
 ) -> list[tuple[Statement, list[Any]]]:
-    """Each row's ``incident.record`` statement, signed by the recorder (refused up front if
-    the key is not a recorder key of the policy in force)."""
+    """Each planned statement, signed by the recorder (refused up front if the key is not a
+    recorder key of the policy in force)."""
     ledger_id = _require_recorder(verifier, recorder)
     items: list[tuple[Statement, list[Any]]] = []
-    for _, body in rows:
-        statement = Statement.build("incident.record", body, at, ledger_id)
+    for _, type_, body in rows:
+        statement = Statement.build(type_, body, at, ledger_id)
         items.append((statement, [statement.sign(recorder)]))
         if progress is not None:
             progress(1)
     return items
 
 
-def row_problems(rows: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list["Problem"], Callable[[int, list[Any]], None]]:
+def row_problems(rows: Sequence[Planned]) -> tuple[list["Problem"], Callable[[int, list[Any]], None]]:
     """A list and the ``on_violation`` callback of ``LedgerStore.append_many`` that fills it
     with ``row R: message [RULE]`` problems (item ``i`` is ``rows[i]``)."""
     problems: list[Problem] = []
@@ -438,21 +573,18 @@ def row_problems(rows: Sequence[tuple[int, dict[str, Any]]]) -> tuple[list["Prob
 
 
 def check_batch(
-    verifier: Verifier, rows: Iterable[tuple[int, dict[str, Any]]], recorder: SigningKey, operator: SigningKey, at: str,
-    *, ignore_seal: bool = False, progress: Callable[[int], None] | None = None,
-) -> tuple[list[tuple[Statement, list[Any]]], list[Problem]]:
-    """Sign each row's statement and run it through ``verifier`` (which moves on, in memory).
-
-    Returns the signed statements and the problems (by row). ``ignore_seal``: a dry run
-    without the operator's key seals with a throwaway key and ignores the seal rule.
-    (An import that writes does not need this pass: ``LedgerStore.append_many`` with the
-    ``on_violation`` of :func:`row_problems` judges the rows the same way, once, under the
-    write lock.)
+    verifier: Verifier, rows: Sequence[Planned], recorder: SigningKey, operator: SigningKey, at: str,
+    *, ignore_seal: bool = False,
+) -> list[Problem]:
+    """Sign each planned statement and run it through ``verifier`` (which moves on, in
+    memory): the problems, by row. ``ignore_seal``: a dry run without the operator's key
+    seals with a throwaway key and ignores the seal rule. (An import that writes does not
+    need this pass: ``LedgerStore.append_many`` with the ``on_violation`` of
+    :func:`row_problems` judges the rows the same way, once, under the write lock.)
     """
-    rows = list(rows)
     items = sign_rows(verifier, rows, recorder, at)
     problems: list[Problem] = []
-    for (number, _), (statement, signatures) in zip(rows, items):
+    for (number, _, _), (statement, signatures) in zip(rows, items):
         prev = GENESIS_PREV if verifier.head is None else verifier.head.hex()
         entry = seal_entry(verifier.size, prev, statement, tuple(signatures), operator)
         checked, violations = verifier.check(entry.raw)
@@ -461,6 +593,4 @@ def check_batch(
         if violations:
             problems.extend(Problem(number, None, f"{v.message} [{v.rule}]") for v in violations)
         verifier.record(entry.raw, checked, admitted=not violations)
-        if progress is not None:
-            progress(1)
-    return items, problems
+    return problems

@@ -1,4 +1,4 @@
-"""ledger import: CSV rows -> one signed batch; bad rows named by row and column; all or nothing."""
+"""ledger import, default columns and mapping files: bad rows named by row and column; nothing written unless every row is good."""
 
 from __future__ import annotations
 
@@ -84,6 +84,7 @@ BAD_CELLS = [
     ("victims", "bystander=1", "victims", "unknown victim role"),
     ("victims", "ordinary_citizen=3/2/1", "victims", "low <= best <= high"),
     ("victims", "ordinary_citizen=two", "victims", "whole numbers"),
+    ("victims", "ordinary_citizen=1.5", "victims", "whole numbers"),
     ("victims", "police=1; police=2", "victims", "listed twice"),
     ("actor1", "los-zetas", "actor1", "not a registered organization"),
     ("actor1_basis", "rumour", "actor1_basis", "expected one of claim"),
@@ -169,9 +170,9 @@ def test_wrong_key_is_refused(demo, csv_rows, tmp_path):
     assert ledger_hash(db) == before
 
 
-def test_mapping_file_acled_style(demo, tmp_path):
+def test_mapping_file_other_layout(demo, tmp_path):
     db = copy_demo(demo, tmp_path / "d")
-    result = run("import", db, "--csv", EXAMPLES / "data" / "acled-style.csv", "--mapping", EXAMPLES / "mappings" / "acled.json",
+    result = run("import", db, "--csv", EXAMPLES / "data" / "regional-sheet.csv", "--mapping", EXAMPLES / "mappings" / "regional-sheet.json",
                  *keys(tmp_path / "d"), "--json", check=True)
     assert json.loads(result.stdout)["incidents"] == ["mex-90001", "mex-90002", "mex-90003"]
     rows = sqlite3.connect(db).execute("SELECT incident_id, date, date_precision, kind, attributed_to, victims_best FROM incidents WHERE incident_id LIKE 'mex-9%' ORDER BY seq").fetchall()
@@ -182,7 +183,7 @@ def test_mapping_file_acled_style(demo, tmp_path):
     ]
     bad = tmp_path / "bad-mapping.json"
     bad.write_text('{"columns": {"event_id": "a", "event_id": "b"}}')
-    result = run("import", db, "--csv", EXAMPLES / "data" / "acled-style.csv", "--mapping", bad, *keys(tmp_path / "d"))
+    result = run("import", db, "--csv", EXAMPLES / "data" / "regional-sheet.csv", "--mapping", bad, *keys(tmp_path / "d"))
     assert result.returncode == 2 and "duplicate key" in result.stderr
 
 
@@ -199,3 +200,19 @@ def test_import_speed_figure(demo, tmp_path):
     run("import", db, "--csv", data, *keys(tmp_path / "d"), check=True)
     elapsed = time.monotonic() - started
     print(f"\nimport: {len(rows)} rows in {elapsed:.1f} s = {len(rows) / elapsed:.0f} rows/s (including loading the ledger twice)")
+
+
+def test_na_cells_are_empty_and_integral_counts_are_counts(demo, csv_rows, tmp_path):
+    """Issue 17: `NA` was read as a value and a count written `1.0` was refused."""
+    db = copy_demo(demo, tmp_path / "d")
+    rows = [dict(r) for r in csv_rows[:3]]
+    rows[0]["victims"] = "ordinary_citizen=2.0/3.0/4"
+    rows[1]["notes"] = "NA"
+    rows[2]["admin2"] = "NA"
+    result = run("import", db, "--csv", write_csv(tmp_path / "na.csv", rows), *keys(tmp_path / "d"), "--json", check=True)
+    assert json.loads(result.stdout)["appended"] == 3
+    conn = sqlite3.connect(db)
+    bodies = {json.loads(b)["incident_id"]: json.loads(b) for (b,) in conn.execute("SELECT body FROM statements WHERE type = 'incident.record'")}
+    assert bodies[rows[0]["event_id"]]["victims"][0] == {"role": "ordinary_citizen", "low": 2, "best": 3, "high": 4}
+    assert "notes" not in bodies[rows[1]["event_id"]]
+    assert bodies[rows[2]["event_id"]]["place"]["precision"] == "state"

@@ -80,3 +80,7 @@ def test_walkthrough_runs(walkthrough: Path, tmp_path: Path):
     if walkthrough.stem == "recorder":
         assert "refused, as it should be" in out
         assert "row 4, column event_date" in result.stderr
+        # the built-in ACLED format: first export, then the refresh (one revision, one new), then nothing
+        assert "ACLED export 2027-03-20: 9 row(s): 6 new, 0 revised, 0 unchanged, 3 skipped" in out
+        assert "ACLED export 2027-03-27: 9 row(s): 1 new, 1 revised, 4 unchanged, 3 skipped" in out
+        assert "nothing to append: the ledger already holds every row of this file" in out
