@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-
 import click
 
 from ledger.errors import InputError, LedgerError
