@@ -17,7 +17,7 @@ from ledger.policy import Policy
 from ledger.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
 from ledger.statement_file import SignatureFile, StatementFile, combine as combine_files
 
-from ._common import at_option, echo_json, entry_total, load_key, passphrase_options, read_input, resolve_at, write_atomic
+from ._common import at_option, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
 from ._terminal import progress, say
 
 LEDGER_HELP = "The ledger: SQLite file, exported bundle, or published directory or URL."
@@ -233,7 +233,8 @@ def sign(statement_file: Path, key_file: Path, ledger_path: str | None, signatur
     if signature_out is not None and signature_out.exists():
         raise InputError(f"{signature_out} already exists; refusing to overwrite")
     if not yes and sys.stdin.isatty():
-        click.confirm("Sign it?", abort=True)
+        if not click.confirm("Sign it?"):
+            fail("not signed: declined at the prompt; nothing was written")
     key = load_key(key_file, passphrase_file, passphrase_env)
     signature = document.sign(key)
     result = None

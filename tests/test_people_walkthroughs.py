@@ -53,7 +53,7 @@ def test_walkthrough_runs(walkthrough: Path, tmp_path: Path):
     if walkthrough.stem == "founding":
         err = result.stderr
         # every bad statement is refused when it is created, naming the rule; nothing written
-        assert "origin: 'bad origin with spaces' does not match" in err
+        assert 'origin: "bad origin with spaces" does not match' in err
         assert "[R-10.13]" in err and "unregistered organization 'sin-registro' [R-10.7]" in err
         assert "round 1 was already closed at entry 7 [R-11.7]" in err
         assert not (tmp_path / "never.json").exists()

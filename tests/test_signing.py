@@ -92,7 +92,7 @@ CREATION_CASES = {
     "decided-round": (["decide", "d/ledger.db", "--round", "3"], "[R-11.9]"),
     "bad-origin": (["genesis", "--origin", "bad origin with spaces", "--name", "x", "--panel", "d/keys/panel-1.pub",
                     "--panel-threshold", "1", "--recorder", "d/keys/recorder-1.pub", "--operator", "d/keys/operator.pub"],
-                   "origin: 'bad origin with spaces' does not match"),
+                   'origin: "bad origin with spaces" does not match'),
     "key-twice": (["genesis", "--origin", "ok.example/x", "--name", "x", "--panel", "d/keys/panel-1.pub", "--panel",
                    "d/keys/panel-1.pub", "--panel-threshold", "2", "--recorder", "d/keys/recorder-1.pub", "--operator",
                    "d/keys/operator.pub"], "key Panel member 1 ("),
