@@ -1,6 +1,6 @@
 """What one `ledger append` costs on a large ledger, with and without a state file.
 
-    python bench/append_state.py --db WORK/ledger/ledger.db --state WORK/ledger/ledger.snapshot [--full]
+    python bench/append_state.py --db WORK/ledger/ledger.db --state WORK/ledger/ledger.app.snapshot [--full]
 
 Run it on the work directory of ``bench/run.py --workdir WORK`` (whose 1-process verify
 saved the state file). Each measurement opens the store as a fresh ``ledger append`` does,
@@ -18,10 +18,10 @@ import resource
 import time
 from pathlib import Path
 
-from ledger.demo import derive_key
+from ledger.people.demo import derive_key
 from ledger.scoring import authoring as A
-from ledger.scoring.demo_data import RECORDER_KEYS
-from ledger.store import LedgerStore
+from ledger.people.demo_data import RECORDER_KEYS
+from ledger.storage.store import LedgerStore
 
 SEED = 2011  # bench/generate.py's default seed: the keys of the bench ledger
 

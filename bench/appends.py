@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 def _items(builder, story, count: int):
     from generate import ROUND_START
 
-    from ledger.scoring.demo_data import _day
+    from ledger.people.demo_data import _day
 
     out = []
     for i in range(count):
@@ -69,8 +69,8 @@ def _run(work: Path, base: int, single: int, bulk: int) -> dict[str, float]:
     sys.path.insert(0, str(HERE))
     from generate import build
 
-    from ledger.scoring.demo_data import Story
-    from ledger.store import LedgerStore
+    from ledger.people.demo_data import Story
+    from ledger.storage.store import LedgerStore
 
     builder, _ = build(work / "ledger", base)
     operator = builder.keys["operator"]
@@ -134,8 +134,8 @@ def run_existing(db: Path, state: Path | None, count: int, interval: float, seed
     sys.path.insert(0, str(HERE))
     from generate import ROUND_START, SETUP_ENTRIES, TAIL_ENTRIES, build
 
-    from ledger.scoring.demo_data import Story, _day
-    from ledger.store import LedgerStore
+    from ledger.people.demo_data import Story, _day
+    from ledger.storage.store import LedgerStore
 
     conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
     size = conn.execute("SELECT max(seq) + 1 FROM entries").fetchone()[0]

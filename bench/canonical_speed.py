@@ -1,4 +1,4 @@
-"""Microbenchmark of ledger.canonical on a realistic ~1 KB nested entry.
+"""Microbenchmark of ledger.core.canonical on a realistic ~1 KB nested entry.
 
 Run: python bench/canonical_speed.py   (prints microseconds per operation)
 """
@@ -12,7 +12,7 @@ import rfc8785
 
 import orjson
 
-from ledger.canonical import (
+from ledger.core.canonical import (
     _FAST_DECODER,
     _SORTED_ENCODER,
     MAX_DEPTH,

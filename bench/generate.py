@@ -1,8 +1,8 @@
 """A seeded, realistic ledger of N entries built through the bulk path (``append_many``).
 
-It reuses the demo's keys and core history (``ledger.demo.build_core``: genesis, a key
+It reuses the demo's keys and core history (``ledger.people.demo.build_core``: genesis, a key
 rotation, a revocation) and the scoring demo's incident generator
-(``ledger.scoring.demo_data.Story``): organizations, revenue estimates, rules, one round
+(``ledger.people.demo_data.Story``): organizations, revenue estimates, rules, one round
 whose window holds (almost) all of the N entries as ``incident.record``, then the round's
 close and its decision. The same (N, seed) gives the same ledger, byte for byte.
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ledger.demo import DemoBuilder, build_core
+from ledger.people.demo import DemoBuilder, build_core
 from ledger.scoring import authoring as A
-from ledger.scoring.demo_data import ORGS, PUBLISHERS, Story, _day, _span
+from ledger.people.demo_data import ORGS, PUBLISHERS, Story, _day, _span
 
 ROUND_START, ROUND_END = "2026-01-19", "2026-03-01"
 # Relative incident volume per organization: one stands out (a clear target).

@@ -7,7 +7,7 @@ its ledger). Never used in place: it is copied first (to ``--copy``, default a t
 directory), because loading opens it as SQLite. In one process, loading not timed, as
 ``measure_replay`` in ``bench/run.py`` does, in turn (A, B, A, B...):
 
-* ``before``: ``ledger/scoring/replay.py`` and ``ledger/diskstate.py`` as they were at
+* ``before``: ``ledger/scoring/replay.py`` and ``ledger/storage/diskstate.py`` as they were at
   ``--baseline`` (``git show``), reading the same file;
 * ``after``: this tree's;
 
@@ -61,7 +61,7 @@ def main() -> int:
     parser.add_argument("--skip-digest-only", action="store_true")
     args = parser.parse_args()
 
-    from ledger import incremental
+    from ledger.storage import incremental
     from ledger.scoring.process import scoring_process
     from ledger.scoring.replay import replay
 
@@ -76,7 +76,7 @@ def main() -> int:
         _, _, verifier, disk = loaded
         state = scoring_process(verifier).state
         new_incidents = state.incidents
-        old_disk = old_module("ledger._bench_old_diskstate", "ledger/diskstate.py", args.baseline)
+        old_disk = old_module("ledger._bench_old_diskstate", "ledger/storage/diskstate.py", args.baseline)
         old_replay = old_module("ledger.scoring._bench_old_replay", "ledger/scoring/replay.py", args.baseline)
         old_incidents = old_disk.DiskIncidents(old_disk.RunStore(disk.db, "incidents", old_disk._hash_text))
 

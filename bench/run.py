@@ -31,9 +31,9 @@ sys.path.insert(0, str(HERE))
 
 from generate import build  # noqa: E402
 
-from ledger import canonical  # noqa: E402
-from ledger.bundle import read_bundle, write_bundle  # noqa: E402
-from ledger.model import STATEMENT_CONTEXT, decode_entry, seal_signing_message  # noqa: E402
+from ledger.core import canonical  # noqa: E402
+from ledger.storage.bundle import read_bundle, write_bundle  # noqa: E402
+from ledger.core.model import STATEMENT_CONTEXT, decode_entry, seal_signing_message  # noqa: E402
 
 PY = sys.executable
 
@@ -93,8 +93,8 @@ import json, sys, time, base64
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
 from ledger import canonical
-from ledger.bundle import read_bundle
-from ledger.model import decode_entry, STATEMENT_CONTEXT, seal_signing_message
+from ledger.storage.bundle import read_bundle
+from ledger.core.model import decode_entry, STATEMENT_CONTEXT, seal_signing_message
 keys = {}
 SODIUM = sys.argv[2] == "sodium"
 def key(kid, directory):
@@ -142,7 +142,7 @@ def interleaved_ratio(bundle: Path, limit: int) -> dict[str, float]:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from nacl.bindings import crypto_sign_open
 
-    from ledger.verify import new_verifier
+    from ledger.scoring.process import new_verifier
 
     verifier = new_verifier()
     keys: dict[str, Ed25519PublicKey] = {}
@@ -201,10 +201,10 @@ def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000
     """Single durable appends (one transaction and fsync each) on an open store; a checkpoint
     signed by every append (interval 0), or at most once per ``checkpoint_interval`` seconds
     and once more at the end (timed), as SPEC.md 14.6 allows."""
-    from ledger.scoring.demo_data import _day
+    from ledger.people.demo_data import _day
 
     from generate import ROUND_START
-    from ledger.scoring.demo_data import Story
+    from ledger.people.demo_data import Story
 
     import random
 
@@ -232,8 +232,8 @@ def measure_appends(db: Path, builder, count: int, serial_base: int = 10_000_000
 def measure_proofs(db: Path, size: int) -> dict[str, float]:
     import random
 
-    from ledger import merkle
-    from ledger.store import LedgerStore
+    from ledger.core import merkle
+    from ledger.storage.store import LedgerStore
 
     rng = random.Random(7)
     with LedgerStore.open(db, readonly=True) as store:
@@ -257,7 +257,7 @@ def measure_replay(state_file: Path) -> dict[str, float]:
     code = r"""
 import json, sys, time
 from pathlib import Path
-from ledger import incremental
+from ledger.storage import incremental
 from ledger.scoring.replay import replay
 from ledger.scoring.process import scoring_process
 size, _, verifier, disk = incremental.load(Path(sys.argv[1]))
@@ -275,8 +275,8 @@ def measure_incremental(db: Path, state_file: Path, builder, new: int) -> dict[s
     """Append ``new`` entries, then verify only the entries after the state that the full
     ``ledger verify --state`` run saved (the ledger's prefix is the same bytes): these and
     the ones the appends measurements added."""
-    from ledger import incremental as snapshot
-    from ledger.store import LedgerStore
+    from ledger.app import audit as snapshot
+    from ledger.storage.store import LedgerStore
 
     appended = measure_appends(db, builder, new, serial_base=20_000_000)
     t1 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Schema validation per entry: ``ledger.validation.validate`` (jsonschema-rs, the one
+"""Schema validation per entry: ``ledger.core.validation.validate`` (jsonschema-rs, the one
 validator since issue 12, ADR 0008), jsonschema-rs alone and, if installed, python-jsonschema
 (the reference before issue 12), on the entries of a ledger built by ``bench/generate.py``.
 
@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable
 
-from ledger import canonical
-from ledger.entry_types import ENTRY_TYPES
-from ledger.store import LedgerStore
+from ledger.core import canonical
+from ledger.core.entry_types import ENTRY_TYPES
+from ledger.storage.store import LedgerStore
 
 ENTRY = "urn:violence-scoring-ledger:v1:entry"
 
@@ -47,9 +47,9 @@ def _candidates() -> dict[str, Callable[[str, Any], Any]]:
     out: dict[str, Callable[[str, Any], Any]] = {}
     schemas = [json.loads(p.read_text(encoding="utf-8"))
                for p in resources.files("ledger.schemas").iterdir() if p.name.endswith(".json")]
-    from ledger.validation import validate
+    from ledger.core.validation import validate
 
-    out["ledger.validation.validate (as shipped)"] = lambda sid, obj: validate(sid, obj)
+    out["ledger.core.validation.validate (as shipped)"] = lambda sid, obj: validate(sid, obj)
     try:  # not a dependency any more: compared only where it is installed
         from jsonschema import Draft202012Validator
         from referencing import Registry, Resource

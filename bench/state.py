@@ -1,4 +1,4 @@
-"""Memory and time of the verifier's large state (ledger.diskstate), replay and resuming.
+"""Memory and time of the verifier's large state (ledger.storage.diskstate), replay and resuming.
 
     python bench/state.py --bundle /tmp/b20k/bundle.jsonl [--synthetic 1000000] [--skip ...]
 
@@ -58,7 +58,7 @@ def child(code: str, *args: str) -> dict:
 
 VERIFY = r"""
 import json, sys
-from ledger.audit import verify_path
+from ledger.app.audit import verify_path
 r = verify_path(sys.argv[1])
 print(json.dumps({"ok": r.ok, "entries": r.size}))
 """
@@ -66,9 +66,9 @@ print(json.dumps({"ok": r.ok, "entries": r.size}))
 
 OVERHEAD = r"""
 import json, sys, time, statistics
-from ledger.bundle import read_bundle
-from ledger.diskstate import DiskState, disk_verifier
-from ledger.verify import new_verifier
+from ledger.storage.bundle import read_bundle
+from ledger.storage.diskstate import DiskState, disk_verifier
+from ledger.scoring.process import new_verifier
 memory, disk = new_verifier(), disk_verifier(DiskState())
 raws = []
 m, d = [], []
@@ -99,11 +99,11 @@ print(json.dumps({"chunks": len(per), "memory_us_per_entry_median": round(statis
 
 REPLAY = r"""
 import json, sys, time
-from ledger.bundle import read_bundle
-from ledger.diskstate import DiskState, disk_verifier
+from ledger.storage.bundle import read_bundle
+from ledger.storage.diskstate import DiskState, disk_verifier
 from ledger.scoring.process import scoring_process
 from ledger.scoring.replay import replay
-from ledger.verify import new_verifier
+from ledger.scoring.process import new_verifier
 mode = sys.argv[2]
 v = new_verifier() if mode == "memory" else disk_verifier(DiskState())
 with open(sys.argv[1], "rb") as f:
@@ -124,11 +124,11 @@ print(json.dumps(out))
 SYNTHETIC = r"""
 import json, resource, sys, time
 from ledger import canonical
-from ledger.bundle import read_bundle
-from ledger.diskstate import DiskState, disk_verifier
+from ledger.storage.bundle import read_bundle
+from ledger.storage.diskstate import DiskState, disk_verifier
 from ledger.scoring.process import scoring_process
 from ledger.scoring.replay import replay
-from ledger.verify import new_verifier
+from ledger.scoring.process import new_verifier
 n, mode = int(sys.argv[2]), sys.argv[3]
 v = new_verifier()
 bodies = []
@@ -172,7 +172,7 @@ print(json.dumps({"incidents": n, "mode": mode, "build_seconds": round(build, 1)
 
 INCREMENTAL = r"""
 import json, sys, time
-from ledger.incremental import verify_incremental
+from ledger.app.audit import verify_incremental
 t = time.perf_counter(); r = verify_incremental(sys.argv[1], sys.argv[2]); t = time.perf_counter() - t
 print(json.dumps({"seconds": round(t, 2), "ok": r.ok, "resumed_from": r.resumed_from, "new_entries": r.new_entries}))
 """

@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from ledger import merkle, note
-from ledger.keys import SigningKey
-from ledger.treestore import TreeStore, log_signer
+from ledger.core import merkle, note
+from ledger.core.keys import SigningKey
+from ledger.storage.treestore import TreeStore, log_signer
 
 
 def main(n: int) -> None:

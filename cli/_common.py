@@ -13,9 +13,9 @@ from typing import Any, Callable, TypeVar
 
 import click
 
-from ledger.atomic import write_atomic  # noqa: F401 (the commands' one way to write a file)
+from ledger.storage.atomic import write_atomic  # noqa: F401 (the commands' one way to write a file)
 from ledger.errors import InputError, KeyFileError, LedgerError
-from ledger.safetext import clean
+from ledger.core.safetext import clean
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -203,7 +203,7 @@ def get_passphrase(passphrase_file: Path | None, passphrase_env: str, *, confirm
 
 def load_key(path: Path, passphrase_file: Path | None, passphrase_env: str):  # -> SigningKey
     """Read a private key, asking for the passphrase only if the file is encrypted."""
-    from ledger.keyfiles import is_encrypted_private_key, read_private_key_file
+    from ledger.storage.keyfiles import is_encrypted_private_key, read_private_key_file
 
     try:
         data = path.read_bytes()
@@ -230,7 +230,7 @@ def verified(store):  # -> Verifier
 def entry_total(path: str | Path) -> int | None:
     """How many entries a SQLite ledger holds (a progress bar's total); None for anything
     else (a bundle, a directory, a URL: the progress shows a spinner) or when unreadable."""
-    from ledger.store import LedgerStore, is_sqlite_file
+    from ledger.storage.store import LedgerStore, is_sqlite_file
 
     if not is_sqlite_file(path):
         return None

@@ -1,7 +1,7 @@
 """What a person sees on a terminal: ledger text made harmless, and progress on stderr.
 
 Escaping: every human-readable line goes through ``say`` (or ``clean`` from
-:mod:`ledger.safetext`, which says what is escaped and why), whether or not stdout is a
+:mod:`ledger.core.safetext`, which says what is escaped and why), whether or not stdout is a
 terminal (a piped report may be ``cat`` to one later). Machine output (``--json``, the
 statement and checkpoint documents) is printed unchanged.
 
@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import click
 
-from ledger.safetext import clean
+from ledger.core.safetext import clean
 
 __all__ = ["clean", "say", "progress", "Progress"]
 

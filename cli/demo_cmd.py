@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ledger.demo import DEMO_PASSPHRASE, build_demo
+from ledger.people.demo import DEMO_PASSPHRASE, build_demo
 from ledger.errors import InputError
 
 from ._terminal import say

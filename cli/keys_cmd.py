@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from ledger.errors import KeyFileError
-from ledger.keyfiles import write_private_key_file, write_public_key_file
-from ledger.keys import DEFAULT_KDF_ROUNDS, SigningKey
+from ledger.storage.keyfiles import write_private_key_file, write_public_key_file
+from ledger.core.keys import DEFAULT_KDF_ROUNDS, SigningKey
 
 from ._common import echo_json, get_passphrase, passphrase_options
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from ledger import canonical
-from ledger.atomic import atomic_file
-from ledger.audit import AuditReport, verify_path
-from ledger.bundle import write_bundle
+from ledger.core import canonical
+from ledger.storage.atomic import atomic_file
+from ledger.app.audit import AuditReport, verify_path
+from ledger.storage.bundle import write_bundle
 from ledger.errors import InputError, LedgerError
-from ledger.store import LedgerStore, open_entries
+from ledger.storage.store import LedgerStore, open_entries
 
 from ._common import EXIT_FAILED, committed, echo_json, entry_total, load_key, passphrase_options, read_input, verified, write_atomic
 from ._terminal import progress, say
@@ -120,8 +120,8 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
       ledger verify ledger.db --state ~/.cache/ledger.state --since-checkpoint
       ledger verify https://ledger.example.org/mx --checkpoint saved-checkpoint.txt
     """
-    from ledger.parallel import default_workers
-    from ledger.remote import is_url
+    from ledger.core.parallel import default_workers
+    from ledger.storage.remote import is_url
 
     checkpoints = [(str(f), read_input(f, "checkpoint")) for f in checkpoint_files]
     if since_checkpoint and state_file is None:
@@ -130,7 +130,7 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
         if (checkpoints and not since_checkpoint) or log_keys or is_url(path) or jobs != 1:
             raise click.UsageError("--state cannot be combined with --log-key, --jobs, a URL, or --checkpoint "
                                    "(except with --since-checkpoint)")
-        from ledger.incremental import verify_incremental
+        from ledger.app.audit import verify_incremental
 
         with progress("verifying", entry_total(path)) as bar:
             report = verify_incremental(Path(path), state_file, keep=max_violations, since_checkpoint=since_checkpoint,
@@ -238,7 +238,7 @@ def log(path: str, tail: int | None, start: int | None, limit: int | None, as_js
 
     def entries():
         nonlocal total
-        from ledger.remote import is_published, open_published
+        from ledger.storage.remote import is_published, open_published
 
         for seq, raw in enumerate(open_published(path)[0] if is_published(path) else open_entries(path)):
             total = seq + 1

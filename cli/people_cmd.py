@@ -84,11 +84,20 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
     from collections import Counter
 
     from ledger.errors import StoreError
-    from ledger.import_formats import FORMATS, Actors, Context, Places
-    from ledger.importer import Importer, Problem, check_batch, held_incidents, read_mapping, row_problems, sign_rows, statements_of
-    from ledger.keys import SigningKey
+    from ledger.app.import_formats import FORMATS, Actors, Context, Places
+    from ledger.app.importer import (
+        Importer,
+        Problem,
+        check_batch,
+        held_incidents,
+        read_mapping,
+        row_problems,
+        sign_rows,
+        statements_of,
+    )
+    from ledger.core.keys import SigningKey
     from ledger.scoring.process import scoring_process
-    from ledger.store import LedgerStore
+    from ledger.storage.store import LedgerStore
 
     if operator_key is None and not dry_run:
         raise click.UsageError("--operator-key is required unless --dry-run")
@@ -270,7 +279,7 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
       ledger robustness demo/ledger.db --round 1
       ledger robustness demo/ledger.db --round 3 --samples 2000 --seed 7 --json
     """
-    from ledger.robustness import analyse
+    from ledger.scoring.robustness import analyse
     from ledger.scoring.rules import parse_decimal
 
     try:
@@ -298,7 +307,7 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
 
 
 def _load(path: Path):
-    from ledger.snapshot import load
+    from ledger.app.snapshot import load
 
     with progress("reading ledger", entry_total(path)) as bar:
         snapshot = load(path, progress=bar)
@@ -332,8 +341,8 @@ def report_cmd(path: Path, number: int | None, out: Path, samples: int, seed: in
       ledger report demo/ledger.db --round 1 --out round-1.html
       ledger report demo/ledger.jsonl --out site/
     """
-    from ledger.report_html import index_report, round_report
-    from ledger.robustness import analyse
+    from ledger.people.report_html import index_report, round_report
+    from ledger.scoring.robustness import analyse
 
     snapshot = _load(path)
     name = source or str(path)

@@ -13,7 +13,7 @@ import click
 from ledger.errors import InputError
 from ledger.scoring import authoring as A
 from ledger.scoring.process import ScoringProcess, round_notices, scoring_process
-from ledger.diskstate import FileSpool
+from ledger.storage.diskstate import FileSpool
 from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_document
 from ledger.scoring.state import Incident, ScoringState, Version
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
@@ -199,7 +199,7 @@ def rounds(path: Path, as_json: bool) -> None:
     Example:
       ledger rounds demo/ledger.db
     """
-    from ledger.witnessed import witnessed_entries
+    from ledger.app.witnessed import witnessed_entries
 
     loaded = Loaded(path)
     loaded.warn()
@@ -256,7 +256,7 @@ def _sources(values: tuple[str, ...]) -> list[dict[str, str]]:
 
 
 def _emit(loaded: Loaded, type_: str, body: dict[str, Any], at: str | None, out: Path | None) -> None:
-    """Write the new statement after the checks `ledger append` will run (ledger.preflight)."""
+    """Write the new statement after the checks `ledger append` will run (ledger.app.preflight)."""
     write_new_statement(A.statement(type_, body, resolve_at(at), loaded.ledger_id), out, loaded.view)
 
 
@@ -498,7 +498,7 @@ def adopt_rules(path, rules_file, name, at, out) -> None:
       ledger adopt-rules ledger.db --rules rules-v2.json --out adopt.json
       ledger adopt-rules ledger.db --name "first edition" --out adopt.json
     """
-    from ledger import canonical
+    from ledger.core import canonical
 
     loaded = Loaded(path)
     version = len(loaded.state.rules_versions) + 1

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from ledger import canonical
-from ledger.authoring import genesis_statement, policy_update_statement
+from ledger.core import canonical
+from ledger.core.authoring import genesis_statement, policy_update_statement
 from ledger.errors import AuthorityError, InputError, LedgerError
-from ledger.keyfiles import read_public_key_file
-from ledger.model import Statement
-from ledger.policy import Policy
-from ledger.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
-from ledger.statement_file import SignatureFile, StatementFile, combine as combine_files
+from ledger.storage.keyfiles import read_public_key_file
+from ledger.core.model import Statement
+from ledger.core.policy import Policy
+from ledger.app.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
+from ledger.core.statement_file import SignatureFile, StatementFile, combine as combine_files
 
 from ._common import at_option, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
 from ._terminal import progress, say

@@ -11,18 +11,18 @@ from typing import Iterator
 
 import click
 
-from ledger import merkle, note
-from ledger.checkpoints import (
+from ledger.core import merkle, note
+from ledger.log.checkpoints import (
     format_consistency_proof,
     parse_consistency_proof,
     witness_check,
     witness_config,
 )
 from ledger.errors import InputError, ProofError, StoreError
-from ledger.publish import publish as publish_directory
-from ledger.remote import Published, is_published
-from ledger.store import LedgerStore
-from ledger.treestore import log_signer, log_vkey
+from ledger.storage.publish import publish as publish_directory
+from ledger.storage.remote import Published, is_published
+from ledger.storage.store import LedgerStore
+from ledger.storage.treestore import log_signer, log_vkey
 
 from ._common import committed, echo_json, load_key, passphrase_options, read_input, verified, write_atomic
 from ._terminal import progress, say

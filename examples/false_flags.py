@@ -4,7 +4,7 @@
     python examples/false_flags.py                      # 200 simulated rounds, example rules
     python examples/false_flags.py --rounds 500 --false-flag-per-mille 50 --json
 
-Each simulated round (one seed each) is generated with ledger/synthetic.py, then scored
+Each simulated round (one seed each) is generated with ledger/people/synthetic.py, then scored
 twice by the replay engine: on the recorded attributions (false flags included, as a
 recorder would have them) and on the ground truth. The figure is the share of rounds in
 which the two targets differ (a different organization, or a target in one and none in
@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-from ledger import canonical
-from ledger.synthetic import Params, false_flag_study
+from ledger.core import canonical
+from ledger.people.synthetic import Params, false_flag_study
 
 RULES = Path(__file__).resolve().parent / "rules" / "harm-index.json"
 

@@ -6,7 +6,7 @@
 
 Writes OUT/incidents.csv (what a recorder sees: the importer's default columns, SPEC.md 17)
 and OUT/truth.csv (who really did it, false flags, contested, revised counts). Every
-parameter, and the public figure it imitates, is documented in ledger/synthetic.py.
+parameter, and the public figure it imitates, is documented in ledger/people/synthetic.py.
 The default organizations are those still eligible after `ledger demo`'s third round, and
 the default dates fall in a fourth round after it (2027-03-08 .. 2027-04-18).
 """
@@ -19,7 +19,7 @@ import sys
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from ledger.synthetic import CSV_COLUMNS, TRUTH_COLUMNS, Params, generate, to_csv, window
+from ledger.people.synthetic import CSV_COLUMNS, TRUTH_COLUMNS, Params, generate, to_csv, window
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,16 +27,17 @@ from functools import cache
 from pathlib import Path
 from typing import Callable
 
-from ledger import canonical
-from ledger.bundle import read_bundle
-from ledger.demo import build_demo
-from ledger.entry_types import ENTRY_TYPES
+from ledger.core import canonical
+from ledger.storage.bundle import read_bundle
+from ledger.people.demo import build_demo
+from ledger.core.entry_types import ENTRY_TYPES
 from ledger.errors import LedgerError
-from ledger.keys import SigningKey
-from ledger.model import GENESIS_TYPE, Statement, seal_entry
-from ledger.statement_file import StatementFile
-from ledger.store import open_entries
-from ledger.verify import Verifier, new_verifier
+from ledger.core.keys import SigningKey
+from ledger.core.model import GENESIS_TYPE, Statement, seal_entry
+from ledger.core.statement_file import StatementFile
+from ledger.storage.store import open_entries
+from ledger.core.verify import Verifier
+from ledger.scoring.process import new_verifier
 
 
 @cache

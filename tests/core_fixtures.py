@@ -1,8 +1,8 @@
 """A small builder of real, signed ledgers from seeded keys, for the core tests.
 
 Everything here is real: Ed25519 signatures through ``cryptography``, the canonical encoder,
-the same :class:`~ledger.verify.Verifier` that ``ledger verify`` runs, and real SQLite files
-through :class:`~ledger.store.LedgerStore`. Keys are derived from a seed and a label, so a
+the same :class:`~ledger.core.verify.Verifier` that ``ledger verify`` runs, and real SQLite files
+through :class:`~ledger.storage.store.LedgerStore`. Keys are derived from a seed and a label, so a
 ledger built twice is the same byte for byte.
 
 The tampering helpers work on lists of entry bytes (a bundle split into lines). ``reseal``
@@ -22,15 +22,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
-from ledger import canonical
-from ledger.authoring import genesis_statement, policy_update_statement
-from ledger.bundle import write_bundle
-from ledger.keys import SigningKey
-from ledger.merkle import leaf_hash
-from ledger.model import GENESIS_PREV, Signature, Statement, b64encode, seal_entry, seal_signing_message
-from ledger.policy import Policy, build_policy_json
-from ledger.store import LedgerStore
-from ledger.verify import Verifier, Violation, new_verifier
+from ledger.core import canonical
+from ledger.core.authoring import genesis_statement, policy_update_statement
+from ledger.storage.bundle import write_bundle
+from ledger.core.keys import SigningKey
+from ledger.core.merkle import leaf_hash
+from ledger.core.model import GENESIS_PREV, Signature, Statement, b64encode, seal_entry, seal_signing_message
+from ledger.core.policy import Policy, build_policy_json
+from ledger.storage.store import LedgerStore
+from ledger.core.verify import Verifier, Violation
+from ledger.scoring.process import new_verifier
 
 LEDGER_EXE = str(Path(sys.executable).parent / "ledger")
 START = datetime(2026, 2, 2, 8, 0, 0, tzinfo=timezone.utc)

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ledger.authoring import genesis_statement
-from ledger.keys import SigningKey
-from ledger.model import GENESIS_PREV, Statement, seal_entry
+from ledger.core.authoring import genesis_statement
+from ledger.core.keys import SigningKey
+from ledger.core.model import GENESIS_PREV, Statement, seal_entry
 from ledger.scoring import authoring as A
 from ledger.scoring.process import ScoringProcess, scoring_process
 from ledger.scoring.replay import replay
-from ledger.scoring.types import SCORING_TYPES
-from ledger.verify import Verifier, Violation, new_verifier
+from ledger.core.entry_types import SCORING_TYPES
+from ledger.core.verify import Verifier, Violation
+from ledger.scoring.process import new_verifier
 
 ROLE_OF = {name: role for name, role, _ in SCORING_TYPES}
 PANEL = ["p1", "p2", "p3", "p4", "p5"]

@@ -17,12 +17,13 @@ from pathlib import Path
 import pytest
 
 from core_fixtures import OPERATOR, Chain, file_state, standard_chain
-from ledger import merkle, note, store as store_module
-from ledger.audit import verify_path
+from ledger.core import merkle, note
+from ledger.storage import store as store_module
+from ledger.app.audit import verify_path
 from ledger.errors import StoreError
-from ledger.model import Signature, Statement, seal_entry
-from ledger.store import LedgerStore, seal_new_entry
-from ledger.treestore import log_vkey
+from ledger.core.model import Signature, Statement, seal_entry
+from ledger.storage.store import LedgerStore, seal_new_entry
+from ledger.storage.treestore import log_vkey
 from test_store import BAD_ITEMS, _signed, db, genuine_db  # noqa: F401 (fixtures, built on this module's chain)
 
 
@@ -337,8 +338,8 @@ def test_sigkill_with_an_interval_loses_no_entry_and_signs_nothing_inconsistent(
     child = textwrap.dedent(f"""
         import os, signal, sys
         from core_fixtures import KeyRing, OPERATOR
-        from ledger.model import Statement
-        from ledger.store import LedgerStore
+        from ledger.core.model import Statement
+        from ledger.storage.store import LedgerStore
         keys = KeyRing("appends")
         store = LedgerStore.open({str(db)!r}, checkpoint_interval=3600)
         for i in range(5):

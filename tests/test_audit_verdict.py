@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle, note
-from ledger.store import LedgerStore
-from ledger.treestore import log_vkey
+from ledger.core import merkle, note
+from ledger.storage.store import LedgerStore
+from ledger.storage.treestore import log_vkey
 
 from core_fixtures import Chain
 from transparency_fixtures import ORIGIN, build, key, run, serve

@@ -13,8 +13,8 @@ import pytest
 
 from core_fixtures import PANEL, Chain, pairs, violations_of
 from ledger.errors import AuthorityError, SignatureError
-from ledger.policy import Policy, build_policy_json
-from ledger.statement_file import StatementFile
+from ledger.core.policy import Policy, build_policy_json
+from ledger.core.statement_file import StatementFile
 
 P1, P2, P3, P4, P5 = PANEL
 P6, P7, P8 = "panel-6", "panel-7", "panel-8"
@@ -336,7 +336,7 @@ def test_genesis_with_invalid_policy_admits_nothing() -> None:
     statement, _ = chain.items[0]
     body = copy.deepcopy(statement.body)
     body["policy"]["roles"]["panel"]["threshold"] = 6
-    from ledger.model import Statement
+    from ledger.core.model import Statement
 
     bad = Chain(chain.keys)
     genesis = Statement.build("ledger.genesis", body, statement.time, None)

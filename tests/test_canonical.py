@@ -1,4 +1,4 @@
-"""ledger.canonical against the RFC 8785 vectors, rfc8785 (reference) and every rejection rule."""
+"""ledger.core.canonical against the RFC 8785 vectors, rfc8785 (reference) and every rejection rule."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import rfc8785
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ledger.canonical import (
+from ledger.core.canonical import (
     MAX_DEPTH,
     MAX_DOCUMENT_BYTES,
     MAX_SAFE_INTEGER,
@@ -381,7 +381,7 @@ def test_parse_canonical_returns_value() -> None:
 # parse_canonical first tries an orjson round trip (canonical._orjson_canonical), which only
 # ever accepts; these tests pin why that is exact (SPEC.md 2.4, docs/decisions/0001).
 
-from ledger import canonical as _canonical  # noqa: E402
+from ledger.core import canonical as _canonical  # noqa: E402
 
 
 def _stdlib_canonical(data: bytes) -> object:

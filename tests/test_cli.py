@@ -14,7 +14,7 @@ import click
 import pytest
 
 from core_fixtures import bundle_of, file_state, lines_of, run_ledger
-from ledger.merkle import leaf_hash
+from ledger.core.merkle import leaf_hash
 
 PASS = "correct horse battery staple"
 AT = "2026-03-02T10:00:00Z"
@@ -104,7 +104,7 @@ def test_keygen_files_modes_and_encryption(ws: Workspace) -> None:
         assert stat.S_IMODE(private.stat().st_mode) == 0o600
         assert (keys / f"{name}.pub").is_file()
     from ledger.errors import KeyFileError
-    from ledger.keyfiles import is_encrypted_private_key, read_private_key_file, read_public_key_file
+    from ledger.storage.keyfiles import is_encrypted_private_key, read_private_key_file, read_public_key_file
 
     assert is_encrypted_private_key((keys / "panel-1.key").read_bytes())
     assert is_encrypted_private_key((keys / "panel-2.key").read_bytes())
@@ -244,7 +244,7 @@ def _corrupt_signature(w: Workspace, file: str) -> None:
     obj = json.loads((w.dir / file).read_text())
     sig = obj["signatures"][0]["sig"]
     obj["signatures"][0]["sig"] = ("B" if sig[0] == "A" else "A") + sig[1:]
-    from ledger import canonical
+    from ledger.core import canonical
 
     (w.dir / file).write_bytes(canonical.encode(obj) + b"\n")
 
@@ -401,7 +401,7 @@ def test_key_prefix_resolution_never_guesses() -> None:
     from core_fixtures import KeyRing
     from ledger.cli.statement_cmd import _full_key_id
     from ledger.errors import AuthorityError
-    from ledger.policy import Policy, build_policy_json
+    from ledger.core.policy import Policy, build_policy_json
 
     ring = KeyRing("prefixes")
     labels = [f"k{i}" for i in range(17)]  # 17 keys, 16 hex digits: two share a first digit

@@ -11,12 +11,12 @@ import io
 import pytest
 
 from core_fixtures import OPERATOR, PANEL, RECORDERS, Chain, entry_obj, pairs, reseal, run_ledger, violations_of
-from ledger.bundle import read_bundle
-from ledger.canonical import MAX_DOCUMENT_BYTES
+from ledger.storage.bundle import read_bundle
+from ledger.core.canonical import MAX_DOCUMENT_BYTES
 from ledger.errors import InputError
-from ledger.keys import SigningKey
-from ledger.model import GENESIS_TYPE, Statement
-from ledger.note import cosigner_key_string
+from ledger.core.keys import SigningKey
+from ledger.core.model import GENESIS_TYPE, Statement
+from ledger.core.note import cosigner_key_string
 
 
 def _genesis_with_version(version: int) -> Chain:
@@ -56,7 +56,7 @@ def test_a_malformed_signature_is_r_7_2_and_nothing_else(where: str) -> None:
         raw = reseal(obj, chain.keys[OPERATOR])
     else:
         obj["seal"]["sig"] = _bad_padding(obj["seal"]["sig"])
-        from ledger import canonical
+        from ledger.core import canonical
         raw = canonical.encode(obj)
     found = chain.append_raw(raw)
     assert pairs(found) == [(1, "R-7.2")], found

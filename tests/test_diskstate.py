@@ -1,4 +1,4 @@
-"""The verifier's state on disk (ledger.diskstate) answers exactly as the in-memory one.
+"""The verifier's state on disk (ledger.storage.diskstate) answers exactly as the in-memory one.
 
 Small buffers, blocks and Bloom filters make every path run on small data: runs written,
 merged by tiers, Bloom false positives looked up in the database, newest-value-wins.
@@ -12,12 +12,21 @@ import sqlite3
 
 import pytest
 
-from ledger import canonical
-from ledger.diskstate import MERGE, SCHEMA, DiskState, RunStore, _hash_digest, _hash_text, _tier, attach
+from ledger.core import canonical
+from ledger.storage.diskstate import (
+    MERGE,
+    SCHEMA,
+    DiskState,
+    RunStore,
+    _hash_digest,
+    _hash_text,
+    _tier,
+    attach,
+)
 from ledger.scoring import authoring as A
 from ledger.scoring.process import scoring_process
 from ledger.scoring.replay import replay
-from ledger.verify import new_verifier
+from ledger.scoring.process import new_verifier
 
 from scoring_fixtures import TWO_SOURCES, MiniLedger, src
 

@@ -19,10 +19,10 @@ from hypothesis import strategies as st
 import test_tamper  # the tamper table of the core tests
 from core_fixtures import Chain, standard_chain, violations_of
 from test_tamper import world  # noqa: F401 - the fixture, shared
-from ledger import canonical, model
-from ledger import verify as verify_mod
-from ledger.model import Statement, decode_entry, seal_signing_message, unsealed_entry_bytes
-from ledger.scoring.process import ScoringProcess
+from ledger.core import canonical, model
+from ledger.core import verify as verify_mod
+from ledger.core.model import Statement, decode_entry, seal_signing_message, unsealed_entry_bytes
+from ledger.scoring.process import ScoringProcess, new_verifier
 from ledger.scoring.state import Org
 
 def _corpus() -> list[bytes]:
@@ -207,7 +207,7 @@ def test_mutated_entries_give_identical_violations(data, monkeypatch):
 def _core_ok_agrees(raws: list[bytes]) -> int:
     """Feed ``raws``; wherever Verifier._core_ok says yes, _core_rules must find nothing.
     Returns how often it said yes."""
-    verifier = verify_mod.new_verifier()
+    verifier = new_verifier()
     said_yes = 0
     for raw in raws:
         try:
@@ -279,8 +279,8 @@ def test_base64_fast_path_agrees_with_the_reference(text):
 # -- parallel verification -----------------------------------------------------------------
 
 def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world, tmp_path, monkeypatch):
-    from ledger import parallel
-    from ledger.audit import verify_path
+    from ledger.core import parallel
+    from ledger.app.audit import verify_path
 
     monkeypatch.setattr(parallel, "CHUNK", 3)  # several chunks in flight even on tiny ledgers
     cases = [(case.id, case.values[0](world)) for case in test_tamper.CASES] + [("genuine", list(world.raws))]
@@ -293,7 +293,7 @@ def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world,
 
 
 def test_parallel_checks_are_the_verifiers_messages_and_only_for_known_keys():
-    from ledger.parallel import _learn_keys, _verify_checks, signature_checks
+    from ledger.core.parallel import _learn_keys, _verify_checks, signature_checks
 
     genesis = decode_entry(CORPUS[0], canonical.parse_canonical(CORPUS[0]))
     entry = decode_entry(CORPUS[1], canonical.parse_canonical(CORPUS[1]))
@@ -315,7 +315,7 @@ def test_parallel_checks_are_the_verifiers_messages_and_only_for_known_keys():
 
 
 def test_parallel_hints_carry_the_decoded_entry_or_nothing_for_bad_bytes():
-    from ledger.parallel import precomputed_signatures
+    from ledger.core.parallel import precomputed_signatures
 
     raws = list(CORPUS) + [b"{not json", CORPUS[1].replace(b'"seq":1', b'"seq":01')]
     hints = dict(precomputed_signatures(raws, 2))
@@ -326,7 +326,7 @@ def test_parallel_hints_carry_the_decoded_entry_or_nothing_for_bad_bytes():
 
 
 def test_parallel_workers_learn_the_keys_and_decode_every_genuine_entry():
-    from ledger.parallel import precomputed_signatures
+    from ledger.core.parallel import precomputed_signatures
 
     raws = list(standard_chain("fastpaths").raws)
     hints = [hint for _, hint in precomputed_signatures(raws, 2)]

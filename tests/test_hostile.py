@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core_fixtures import run_ledger, standard_chain
-from ledger import canonical
-from ledger.audit import verify_path
-from ledger.bundle import read_bundle
+from ledger.core import canonical
+from ledger.app.audit import verify_path
+from ledger.storage.bundle import read_bundle
 from ledger.errors import LedgerError
-from ledger.statement_file import StatementFile
-from ledger.verify import new_verifier
+from ledger.core.statement_file import StatementFile
+from ledger.scoring.process import new_verifier
 
 REGRESSIONS = Path(__file__).resolve().parent / "regressions"
 CHAIN = standard_chain("hostile")

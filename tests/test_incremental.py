@@ -1,4 +1,5 @@
-"""Incremental verification from a saved verifier state (SPEC.md 9, ledger.incremental)."""
+"""Incremental verification from a saved verifier state (SPEC.md 9; ledger.app.audit,
+ledger.storage.incremental)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from core_fixtures import OPERATOR, bundle_of, run_ledger, standard_chain
-from ledger.audit import verify_path
+from ledger.app.audit import verify_incremental, verify_path
 from ledger.errors import InputError
-from ledger.incremental import load, verify_incremental
+from ledger.storage.incremental import load
 from ledger.scoring import authoring as A
-from ledger.store import LedgerStore
+from ledger.storage.store import LedgerStore
 from scoring_fixtures import TWO_SOURCES, one_round, src
 
 
@@ -238,8 +239,8 @@ def test_a_refused_append_leaves_the_state_as_it_was(chain, db, tmp_path):
 
 
 def test_cli_append_with_state(chain, db, tmp_path):
-    from ledger.keyfiles import write_private_key_file
-    from ledger.statement_file import StatementFile
+    from ledger.storage.keyfiles import write_private_key_file
+    from ledger.core.statement_file import StatementFile
 
     state = tmp_path / "cli.state"
     key = tmp_path / "operator.key"

@@ -2,7 +2,7 @@
 enters anywhere (policies R-7.16, key files, statement files, signed-note and witness keys).
 
 The small-order points are derived here with a separate, textbook affine implementation of
-edwards25519 (RFC 8032 section 5.1), not with ``ledger.keys``: the torsion subgroup is
+edwards25519 (RFC 8032 section 5.1), not with ``ledger.core.keys``: the torsion subgroup is
 {[k]T : k = 0..7} for any point T of order 8. Every encoding of each of them is tried: the
 8 canonical ones, the sign-bit variants of x = 0 (2), and y + p for the points whose y < 19
 (4): "eight plus six alternative encodings", as C2SP CCTV's ed25519 vectors and "Taming the
@@ -19,13 +19,13 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from core_fixtures import PANEL, Chain
-from ledger import canonical
+from ledger.core import canonical
 from ledger.errors import AuthorityError, KeyFileError, ProofError, SignatureError
-from ledger.keyfiles import read_public_key_file
-from ledger.keys import PublicKey, SigningKey, check_public_key, key_id
-from ledger.model import Signature
-from ledger.note import NoteVerifier, cosigner_key_string, key_id as note_key_id, SIG_COSIGNATURE_V1
-from ledger.policy import Policy
+from ledger.storage.keyfiles import read_public_key_file
+from ledger.core.keys import PublicKey, SigningKey, check_public_key, key_id
+from ledger.core.model import Signature
+from ledger.core.note import NoteVerifier, cosigner_key_string, key_id as note_key_id, SIG_COSIGNATURE_V1
+from ledger.core.policy import Policy
 
 P = 2**255 - 19
 L = 2**252 + 27742317777372353535851937790883648493
@@ -197,7 +197,7 @@ def test_witness_key_of_small_order_makes_the_policy_invalid() -> None:
 
 
 def test_statement_file_with_a_small_order_signer_is_refused() -> None:
-    from ledger.statement_file import StatementFile
+    from ledger.core.statement_file import StatementFile
 
     chain = Chain.new("small-order-file")
     statement = chain.org("alpha")

@@ -1,4 +1,4 @@
-"""ledger.keys and ledger.keyfiles: RFC 8032 and Wycheproof vectors, key files, error messages."""
+"""ledger.core.keys and ledger.storage.keyfiles: RFC 8032 and Wycheproof vectors, key files, error messages."""
 
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ from hypothesis import strategies as st
 from nacl.bindings import crypto_sign_open
 from nacl.exceptions import BadSignatureError
 
-from ledger import canonical
+from ledger.core import canonical
 from ledger.errors import KeyFileError, LedgerError, SignatureError
-from ledger.keyfiles import (
+from ledger.storage.keyfiles import (
     is_encrypted_private_key,
     read_private_key_file,
     read_public_key_file,
     write_private_key_file,
     write_public_key_file,
 )
-from ledger.keys import PublicKey, SigningKey, key_id, load_private_key, serialize_private_key
+from ledger.core.keys import PublicKey, SigningKey, key_id, load_private_key, serialize_private_key
 
 PASSPHRASE = b"correct horse battery staple"
 

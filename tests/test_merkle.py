@@ -1,4 +1,4 @@
-"""Conformance of ledger.merkle with RFC 6962 / RFC 9162 (vectors from transparency-dev/merkle)."""
+"""Conformance of ledger.core.merkle with RFC 6962 / RFC 9162 (vectors from transparency-dev/merkle)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import ProofError
-from ledger.merkle import (
+from ledger.core.merkle import (
     EMPTY_ROOT,
     DictNodeSource,
     TreeBuilder,

@@ -1,4 +1,4 @@
-"""Conformance of ledger.note with C2SP signed-note, tlog-checkpoint, tlog-cosignature, tlog-proof."""
+"""Conformance of ledger.core.note with C2SP signed-note, tlog-checkpoint, tlog-cosignature, tlog-proof."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import base64
 import pytest
 
 from ledger.errors import ProofError
-from ledger.merkle import DictNodeSource, TreeBuilder, inclusion_proof, leaf_hash
-from ledger.note import (
+from ledger.core.merkle import DictNodeSource, TreeBuilder, inclusion_proof, leaf_hash
+from ledger.core.note import (
     SIG_COSIGNATURE_V1,
     Checkpoint,
     NoteSignature,

@@ -42,7 +42,7 @@ def test_views_agree_with_the_ledger(db):
 def test_views_are_added_to_an_older_file(db, tmp_path):
     import shutil
 
-    from ledger.store import LedgerStore
+    from ledger.storage.store import LedgerStore
 
     copy = tmp_path / "old.db"
     shutil.copy(db, copy)

@@ -25,13 +25,13 @@ def demo(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def csv_rows(tmp_path_factory) -> list[dict[str, str]]:
-    from ledger.synthetic import Params, generate
+    from ledger.people.synthetic import Params, generate
 
     return [e.row for e in generate(Params(seed=3, weeks=1, events_per_week=60))]
 
 
 def write_csv(path: Path, rows: list[dict[str, str]], columns: list[str] | None = None) -> Path:
-    from ledger.synthetic import CSV_COLUMNS, to_csv
+    from ledger.people.synthetic import CSV_COLUMNS, to_csv
 
     path.write_bytes(to_csv(rows, columns or list(CSV_COLUMNS)))
     return path
@@ -144,7 +144,7 @@ def test_already_recorded_incident_and_missing_column(demo, tmp_path):
     db = copy_demo(demo, tmp_path / "d")
     before = ledger_hash(db)
     existing = sqlite3.connect(db).execute("SELECT incident_id FROM incidents LIMIT 1").fetchone()[0]
-    from ledger.synthetic import Params, generate
+    from ledger.people.synthetic import Params, generate
 
     rows = [e.row for e in generate(Params(seed=5, weeks=1, events_per_week=5))]
     rows[1]["event_id"] = existing
@@ -191,7 +191,7 @@ def test_import_speed_figure(demo, tmp_path):
     """Prints rows/s for the report (not a benchmark gate)."""
     import time
 
-    from ledger.synthetic import Params, generate
+    from ledger.people.synthetic import Params, generate
 
     db = copy_demo(demo, tmp_path / "d")
     rows = [e.row for e in generate(Params(seed=9, weeks=2, events_per_week=100))]

@@ -260,7 +260,7 @@ def test_import_on_a_terminal_shows_progress_and_exits_cleanly(demo, tmp_path):
 
 
 def test_cells_and_places():
-    from ledger.import_formats import Places, RowError, Skip, slug, whole
+    from ledger.app.import_formats import Places, RowError, Skip, slug, whole
 
     assert whole({"f": "1.0"}, "f") == 1 and whole({"f": "NA"}, "f") is None and whole({"f": " 12 "}, "f") == 12
     with pytest.raises(RowError):
@@ -276,7 +276,7 @@ def test_cells_and_places():
 
 
 def test_region_table_overrides(tmp_path):
-    from ledger.import_formats import Places
+    from ledger.app.import_formats import Places
 
     table = tmp_path / "regions.csv"
     table.write_text("country,region,code\nMexico,Mexico City,MX-CMX\nEast Germany (GDR),,DE\n", encoding="utf-8")
@@ -356,7 +356,7 @@ def test_incident_place_shapes_on_raw_signed_entries(place, accepted):
                       attributions=[A.attribution("cdc")], sources=TWO_SOURCES)
     body["place"] = place
     ledger.add("incident.record", body, force=True)
-    rules = ledger.verify().rules
+    rules = ledger.core.verify().rules
     assert (rules == set()) is accepted, rules
     if not accepted:
         assert rules == {"R-7.2"}
@@ -382,5 +382,5 @@ def test_incident_origin_on_raw_signed_entries(origin, accepted):
     body = A.incident("i-1", "2026-01-10", "killing", sources=TWO_SOURCES)
     body["origin"] = origin
     ledger.add("incident.record", body, force=True)
-    rules = ledger.verify().rules
+    rules = ledger.core.verify().rules
     assert rules == (set() if accepted else {"R-7.2"}), rules

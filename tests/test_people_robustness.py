@@ -57,8 +57,8 @@ def test_dominant_organization_is_robust(db):
 
 def test_zero_spread_and_committed_scenario_reproduce_the_replay(db):
     """With no weight perturbation the 'best/committed' scenario IS the replay: same engine."""
-    from ledger.robustness import analyse, attribution_rules
-    from ledger.snapshot import load
+    from ledger.scoring.robustness import analyse, attribution_rules
+    from ledger.app.snapshot import load
 
     snapshot = load(db)
     report = analyse(snapshot.state, 2, samples=5, seed=0, spread="0")

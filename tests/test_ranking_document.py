@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import SchemaError
+from ledger.scoring.process import state_of
 from ledger.scoring.replay import replay
-from ledger.validation import validate
+from ledger.core.validation import validate
 
 import ranking_example
 from scoring_fixtures import one_round
@@ -38,7 +39,7 @@ def test_the_example_ledger_is_reproducible_and_verifies():
 
 @pytest.mark.parametrize("number", [1, 2])
 def test_the_example_documents_are_the_replay_byte_for_byte(number):
-    document = replay(stored_raws(), number)
+    document = replay(state_of(stored_raws()), number)
     stored = (EXAMPLE / f"round-{number}.json").read_bytes()
     assert document.raw == stored
     digest = hashlib.sha256(stored).hexdigest()

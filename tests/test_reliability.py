@@ -25,12 +25,12 @@ from pathlib import Path
 import pytest
 
 from core_fixtures import OPERATOR, Chain, run_ledger, standard_chain
-from ledger import merkle
-from ledger import store as store_mod
-from ledger.audit import verify_path
+from ledger.core import merkle
+from ledger.storage import store as store_mod
+from ledger.app.audit import verify_path
 from ledger.errors import StoreError
-from ledger.model import Statement
-from ledger.store import LedgerStore
+from ledger.core.model import Statement
+from ledger.storage.store import LedgerStore
 
 TESTS = Path(__file__).resolve().parent
 SEED = "reliability"
@@ -43,8 +43,8 @@ CHILD = textwrap.dedent(
     import os, sys
     sys.path.insert(0, {tests!r})
     from core_fixtures import KeyRing, OPERATOR
-    from ledger.model import Statement
-    from ledger.store import LedgerStore
+    from ledger.core.model import Statement
+    from ledger.storage.store import LedgerStore
     path, worker, count, ack_path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     keys = KeyRing({seed!r})
     store = LedgerStore.open(path)

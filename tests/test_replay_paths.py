@@ -22,13 +22,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import canonical
-from ledger.diskstate import DiskState, _merged_blocks, attach
+from ledger.core import canonical
+from ledger.storage.diskstate import DiskState, _merged_blocks, attach
 from ledger.scoring import authoring as A
 from ledger.scoring.process import scoring_process
 from ledger.scoring.replay import ReplayError, _json_text, replay, write_document
 from ledger.scoring.state import MemoryIncidents, ScoringState
-from ledger.verify import new_verifier
+from ledger.scoring.process import new_verifier
 
 from scoring_fixtures import TWO_SOURCES, MiniLedger, src
 
@@ -221,7 +221,7 @@ def test_written_document_is_the_replayed_bytes(sizes):
 def test_replay_json_prints_the_document_bytes(tmp_path):
     # The real CLI in a subprocess: `ledger replay --json` streams the document; its bytes
     # are the replayed ones and a newline, the exit code is the verdict's.
-    from ledger.snapshot import load
+    from ledger.app.snapshot import load
 
     ledger = Path(sys.executable).parent / "ledger"
     assert subprocess.run([ledger, "demo", str(tmp_path / "demo")], capture_output=True, timeout=300).returncode == 0
@@ -237,7 +237,7 @@ def test_replay_json_prints_the_document_bytes(tmp_path):
 
 @pytest.mark.parametrize("count", [0, 1, 5, 30_000])
 def test_a_file_spool_joins_its_items_with_commas(count):
-    from ledger.diskstate import FileSpool
+    from ledger.storage.diskstate import FileSpool
 
     rng = random.Random(count)
     items = [b'{"i":%d,"t":"%s"}' % (i, b"x" * rng.randrange(0, 90)) for i in range(count)]

@@ -16,7 +16,7 @@ import pytest
 
 from ledger.errors import SchemaError
 from ledger.scoring import authoring as A
-from ledger.validation import schema_ids, validate, validator
+from ledger.core.validation import schema_ids, validate, validator
 from scoring_fixtures import MiniLedger, src
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
@@ -131,7 +131,7 @@ def test_every_schema_pattern_refuses_a_trailing_newline_at_the_top_and_nested(s
     assert not checker.is_valid(sample + "\n")
     # the same sub-schema behind one more $ref hop, from a resource with its own $schema
     import jsonschema_rs
-    from ledger.validation import _registry
+    from ledger.core.validation import _registry
 
     outer = {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "array",
              "items": {"$ref": f"{sid}#{pointer.rsplit('/pattern', 1)[0]}"}}

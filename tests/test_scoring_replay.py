@@ -8,7 +8,7 @@ from fractions import Fraction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledger import canonical
+from ledger.core import canonical
 from ledger.scoring import authoring as A
 from ledger.scoring.replay import replay
 from ledger.scoring.rules import display, parse_decimal

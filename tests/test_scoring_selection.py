@@ -339,8 +339,8 @@ def test_a_witness_cosignature_dates_the_opening_in_rounds_and_the_report(tmp_pa
     committed; a checkpoint before the opening shows nothing."""
     import json
 
-    from ledger import note
-    from ledger.treestore import log_vkey
+    from ledger.core import note
+    from ledger.storage.treestore import log_vkey
 
     from transparency_fixtures import ORIGIN, build, key, run
 

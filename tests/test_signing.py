@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from core_fixtures import file_state, run_ledger
-from ledger import canonical
-from ledger.keyfiles import read_private_key_file
-from ledger.model import Statement, seal_entry
-from ledger.preflight import check, open_ledger
+from ledger.core import canonical
+from ledger.storage.keyfiles import read_private_key_file
+from ledger.core.model import Statement, seal_entry
+from ledger.app.preflight import check, open_ledger
 from ledger.scoring import authoring as A
-from ledger.statement_file import SignatureFile, StatementFile, combine
-from ledger.validation import validate
+from ledger.core.statement_file import SignatureFile, StatementFile, combine
+from ledger.core.validation import validate
 from people_fixtures import LEDGER, PASSPHRASE, env
 
 HEX = "ab" * 32
@@ -359,7 +359,7 @@ def test_log_reads_a_published_directory(demo: Path) -> None:
 
 
 def test_a_key_added_twice_is_named(demo: Path) -> None:
-    from ledger.authoring import policy_update_statement
+    from ledger.core.authoring import policy_update_statement
     from ledger.errors import AuthorityError
 
     view = open_ledger(demo / "d" / "ledger.db")

@@ -19,11 +19,11 @@ from core_fixtures import (
     standard_chain,
     violations_of,
 )
-from ledger.audit import verify_path
-from ledger.bundle import read_bundle, write_bundle
+from ledger.app.audit import verify_path
+from ledger.storage.bundle import read_bundle, write_bundle
 from ledger.errors import LedgerError, StoreError
-from ledger.model import Statement
-from ledger.store import LedgerStore
+from ledger.core.model import Statement
+from ledger.storage.store import LedgerStore
 
 
 @pytest.fixture(scope="module")

@@ -33,11 +33,11 @@ from core_fixtures import (
     bundle_of,
     write_raws_to_sqlite,
 )
-from ledger import canonical
-from ledger.audit import verify_path
-from ledger.bundle import write_bundle
-from ledger.model import b64encode
-from ledger.store import LedgerStore
+from ledger.core import canonical
+from ledger.app.audit import verify_path
+from ledger.storage.bundle import write_bundle
+from ledger.core.model import b64encode
+from ledger.storage.store import LedgerStore
 
 
 @dataclass
@@ -53,7 +53,7 @@ class World:
 
     def sealed_at(self, seq: int, statement, signatures, *, prev_raws: list[bytes] | None = None) -> bytes:
         """``statement`` sealed by the operator as entry ``seq`` after ``prev_raws[seq-1]``."""
-        from ledger.merkle import leaf_hash
+        from ledger.core.merkle import leaf_hash
 
         raws = self.raws if prev_raws is None else prev_raws
         return self.chain.seal(statement, signatures, seq=seq, prev=leaf_hash(raws[seq - 1]).hex())
@@ -319,7 +319,7 @@ def unknown_statement_type(w: World) -> list[bytes]:
 
 
 def impossible_time(w: World) -> list[bytes]:
-    from ledger.model import Statement
+    from ledger.core.model import Statement
 
     good = w.chain.org("hotel")
     statement = Statement.build("org.register", good.body, "2026-02-30T10:00:00Z", w.chain.ledger_id)
@@ -471,7 +471,7 @@ def test_cli_verify_clean_exit_0_on_db_and_exported_bundle(world: World, tmp_pat
         assert report["entries"] == len(world.raws)
         assert report["ledger_id"] == world.chain.ledger_id
         assert report["origin"] == "ledger.test.example/core"
-        from ledger.merkle import leaf_hash
+        from ledger.core.merkle import leaf_hash
 
         assert report["head"] == leaf_hash(world.raws[-1]).hex()
         assert report["policy_version"] == world.chain.policy.version

@@ -25,9 +25,9 @@ from people_fixtures import PASSPHRASE, build_demo, env, run
 from pty_fixtures import LEDGER, on_terminal
 from scoring_fixtures import MiniLedger
 
-from ledger.safetext import clean
-from ledger.statement_file import StatementFile
-from ledger.store import LedgerStore
+from ledger.core.safetext import clean
+from ledger.core.statement_file import StatementFile
+from ledger.storage.store import LedgerStore
 
 # Erase the line, go up one line, print a fake verdict; a C1 CSI; a right-to-left override;
 # an isolate; DEL; a line separator; and some HTML.
@@ -207,7 +207,7 @@ def test_sigint_during_export_in_a_pipe_leaves_nothing(big_store, tmp_path):
 
 
 def test_failed_export_removes_its_temporary_file(tmp_path):
-    from ledger.atomic import atomic_file
+    from ledger.storage.atomic import atomic_file
 
     target = tmp_path / "x.bin"
     with pytest.raises(RuntimeError):

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from ledger import merkle, note
-from ledger.checkpoints import WitnessRefusal, parse_consistency_proof, witness_check
+from ledger.core import merkle, note
+from ledger.log.checkpoints import WitnessRefusal, parse_consistency_proof, witness_check
 from ledger.errors import ProofError, StoreError
-from ledger.statement_file import StatementFile
-from ledger.store import LedgerStore
-from ledger.tiles import (
+from ledger.core.statement_file import StatementFile
+from ledger.storage.store import LedgerStore
+from ledger.log.tiles import (
     Tile,
     TileNodeSource,
     bundles_for_size,
@@ -28,7 +28,7 @@ from ledger.tiles import (
     index_path,
     tiles_for_size,
 )
-from ledger.treestore import log_vkey
+from ledger.storage.treestore import log_vkey
 
 from transparency_fixtures import ORIGIN, build, key, rebuild_rewritten, run, serve
 
@@ -93,7 +93,7 @@ def test_append_returns_a_receipt_that_verifies_offline(tmp_path):
     b = build(tmp_path / "l.db", 2)
     with b.open() as store:
         policy = store.verifier().context.policy
-        from ledger.authoring import policy_update_statement
+        from ledger.core.authoring import policy_update_statement
 
         st = policy_update_statement(store.verifier().context.ledger_id, policy, b.at(), reason="receipt test")
         entry = store.append(st, [st.sign(b.keys["panel-1"]), st.sign(b.keys["panel-3"])], b.keys["operator"])
@@ -134,7 +134,7 @@ def test_operator_never_signs_a_checkpoint_inconsistent_with_an_earlier_one(tmp_
     assert "rollback" in proc.stderr_text and "refusing to sign" in proc.stderr_text
     with b.open() as store:  # an append is refused the same way: nothing lands
         policy = store.verifier().context.policy
-        from ledger.authoring import policy_update_statement
+        from ledger.core.authoring import policy_update_statement
 
         st = policy_update_statement(store.verifier().context.ledger_id, policy, b.at(), reason="after the loss")
         with pytest.raises(StoreError, match="refusing to sign"):
@@ -150,7 +150,7 @@ def test_cli_append_receipts_and_offline_check(tmp_path):
     operator = b.write_key("operator", tmp_path / "keys")
     with b.open() as store:
         context = store.verifier().context
-        from ledger.authoring import policy_update_statement
+        from ledger.core.authoring import policy_update_statement
 
         st = policy_update_statement(context.ledger_id, context.policy, b.at(), reason="via the CLI")
     doc = StatementFile(st)

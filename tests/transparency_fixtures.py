@@ -14,11 +14,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from ledger.authoring import genesis_statement, policy_update_statement
-from ledger.keyfiles import write_private_key_file, write_public_key_file
-from ledger.keys import SigningKey
-from ledger.model import Statement
-from ledger.store import LedgerStore
+from ledger.core.authoring import genesis_statement, policy_update_statement
+from ledger.storage.keyfiles import write_private_key_file, write_public_key_file
+from ledger.core.keys import SigningKey
+from ledger.core.model import Statement
+from ledger.storage.store import LedgerStore
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
 ORIGIN = "test.violence-ledger.example/transparency"
@@ -97,7 +97,7 @@ def build(
             verifier = store.verifier()
             policy = verifier.context.policy
             for statement, _ in pending:  # policies of statements queued in this batch
-                from ledger.policy import Policy
+                from ledger.core.policy import Policy
 
                 policy = Policy.from_json(statement.body["policy"])
             reason = reasons[i] if reasons is not None else f"routine update {i + 1}"

@@ -1,7 +1,7 @@
 """Building scoring statement bodies (pure), shared by the CLI, the demo and the tests.
 
 Each function returns a body that matches its schema; :func:`statement` wraps a body into
-an unsigned :class:`~ledger.model.Statement`. :func:`decision_body` computes the ranking
+an unsigned :class:`~ledger.core.model.Statement`. :func:`decision_body` computes the ranking
 digest and the rules' selection by replaying the round, exactly as the verifier will.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Iterable, Mapping, Sequence
 
-from ..model import Statement
+from ..core.model import Statement
 from .replay import replay
 from .state import ScoringState
 

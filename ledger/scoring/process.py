@@ -10,10 +10,10 @@ the rules' selection *with* a signed justification is admitted, and recorded as 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
-from ..model import Entry
-from ..verify import Context, Violation
+from ..core.model import Entry
+from ..core.verify import Context, Process, Verifier, Violation
 from .replay import RankingDocument, replay
 from .rules import problems
 from .state import ScoringState
@@ -440,3 +440,24 @@ def scoring_process(verifier: Any) -> ScoringProcess | None:
         if isinstance(process, ScoringProcess):
             return process
     return None
+
+
+def default_processes() -> list[Process]:
+    """The processes every ledger runs: the scoring process."""
+    return [ScoringProcess()]
+
+
+def new_verifier() -> Verifier:
+    """A verifier with every default process: what ``ledger verify`` and appends use."""
+    return Verifier(processes=default_processes())
+
+
+def state_of(raws: Iterable[bytes]) -> ScoringState:
+    """Verify ``raws`` and return the scoring state they leave (violations are ignored here:
+    an entry with a violation has no effect, exactly as in ``ledger verify``)."""
+    verifier = new_verifier()
+    for raw in raws:
+        verifier.feed(raw)
+    process = scoring_process(verifier)
+    assert process is not None  # new_verifier registers it
+    return process.state

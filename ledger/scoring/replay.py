@@ -1,11 +1,12 @@
 """The replay engine: a round's ranking, recomputed from the ledger (SPEC.md section 12).
 
-``replay(source, round_number)`` is a pure function of the ledger's entries and a round
-number. Arithmetic is exact: contributions are integers over the rules' common
-denominator, per-organization totals are :class:`fractions.Fraction`, and only the
-*displayed* figures are rounded (half to even, a fixed number of places). Ranking uses
-the exact values; ties are reported, never broken silently. The result is a canonical
-JSON document whose SHA-256 is the digest a ``round.decide`` entry commits to.
+``replay(state, round_number)`` is a pure function of the scoring state the ledger's
+entries leave (:func:`ledger.scoring.process.state_of`) and a round number. Arithmetic is
+exact: contributions are integers over the rules' common denominator, per-organization
+totals are :class:`fractions.Fraction`, and only the *displayed* figures are rounded (half
+to even, a fixed number of places). Ranking uses the exact values; ties are reported,
+never broken silently. The result is a canonical JSON document whose SHA-256 is the digest
+a ``round.decide`` entry commits to.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 from math import gcd
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from ..gcpause import collector_paused
-from .. import canonical
+from ..core import canonical
 from ..errors import LedgerError
 from .rules import Rules, display, exact, parse_decimal
 from .state import COUNT_INDEX, Round, ScoringState, Spool, date_interval
@@ -87,17 +88,17 @@ def in_window(body: dict[str, Any], start: str, end: str) -> bool:
     return start <= first and last <= end
 
 
-def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_digest: str | None = None,
+def replay(state: ScoringState, round_number: int, *, rules_digest: str | None = None,
            digest_only: bool = False) -> RankingDocument:
     """The ranking document of ``round_number``.
 
-    ``source`` is the scoring state after the ledger (or a prefix of it) or the raw entries
-    of a ledger, which are then verified first. ``rules_digest`` replays the round with
-    other adopted rules than those it committed to (only to diagnose a mismatch, R-12.2).
+    ``state`` is the scoring state after the ledger (or a prefix of it; raw entries:
+    :func:`ledger.scoring.process.state_of`). ``rules_digest`` replays the round with other
+    adopted rules than those it committed to (only to diagnose a mismatch, R-12.2).
     ``digest_only``: compute the same digest without building the document's long lists
     in memory (they go through ``state.spool``); what verification needs.
     """
-    state, round_, rules = _round_of(source, round_number, rules_digest)
+    round_, rules = _round_of(state, round_number, rules_digest)
     if digest_only:
         with collector_paused():
             document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
@@ -111,14 +112,14 @@ def replay(source: ScoringState | Iterable[bytes], round_number: int, *, rules_d
     return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document))
 
 
-def write_document(source: ScoringState | Iterable[bytes], round_number: int, write: Callable[[bytes], Any], *,
+def write_document(state: ScoringState, round_number: int, write: Callable[[bytes], Any], *,
                    rules_digest: str | None = None) -> RankingDocument:
     """Write the canonical bytes of round ``round_number``'s ranking document with
     ``write``, a piece at a time, without holding them (the long lists go through
     ``state.spool``, as with ``digest_only``): the same bytes as ``replay(...).raw``.
     Returns the document as ``replay(..., digest_only=True)`` does. Nothing is written if
     the round cannot be replayed."""
-    state, round_, rules = _round_of(source, round_number, rules_digest)
+    round_, rules = _round_of(state, round_number, rules_digest)
     with collector_paused():
         document, spools, _ = _rank(state, round_, rules, spool=state.spool, dicts=False)
     streamed = _stream_digest(document, spools, write)
@@ -130,9 +131,7 @@ def write_document(source: ScoringState | Iterable[bytes], round_number: int, wr
     return whole
 
 
-def _round_of(source: ScoringState | Iterable[bytes], round_number: int,
-              rules_digest: str | None) -> tuple[ScoringState, Round, Rules]:
-    state = source if isinstance(source, ScoringState) else state_of(source)
+def _round_of(state: ScoringState, round_number: int, rules_digest: str | None) -> tuple[Round, Rules]:
     round_ = state.rounds.get(round_number)
     if round_ is None:
         raise ReplayError(f"no round {round_number} in this ledger")
@@ -140,22 +139,7 @@ def _round_of(source: ScoringState | Iterable[bytes], round_number: int,
     rules = state.rules.get(digest)
     if rules is None:  # pragma: no cover - R-11.3 admits no such round
         raise ReplayError(f"round {round_number} commits to unknown rules {digest[:16]}…")
-    return state, round_, rules
-
-
-def state_of(raws: Iterable[bytes]) -> ScoringState:
-    """Verify ``raws`` and return the scoring state they leave (violations are ignored here:
-    an entry with a violation has no effect, exactly as in ``ledger verify``)."""
-    from ..verify import new_verifier
-    from .process import scoring_process
-
-    verifier = new_verifier()
-    for raw in raws:
-        verifier.feed(raw)
-    process = scoring_process(verifier)
-    if process is None:  # pragma: no cover
-        raise ReplayError("the verifier has no scoring process")
-    return process.state
+    return round_, rules
 
 
 def _json_text(text: str) -> bytes:

@@ -130,7 +130,7 @@ class Incident:
 class IncidentIndex(Protocol):
     """Where the scoring state keeps its incidents: the one part of it that grows with the
     ledger. :class:`MemoryIncidents` keeps them in a dict; the storage layer provides a
-    disk-backed one (``ledger.diskstate``) so that verifying 10^6 entries needs flat memory.
+    disk-backed one (``ledger.storage.diskstate``) so that verifying 10^6 entries needs flat memory.
 
     ``get`` returns an :class:`Incident` the caller may change and then ``put`` back;
     ``values`` yields every incident in ascending ``incident_id`` order (code points)."""

@@ -1,0 +1,122 @@
+"""A ledger read once, verified, and kept for people-facing tools (reports, robustness).
+
+:func:`load` streams the entries of a SQLite ledger or a bundle through the same verifier
+as ``ledger verify`` and keeps what reports need besides the scoring state: the display
+name of every key that any policy ever named (so that a decision signed by a key that was
+later rotated still shows who signed it), the signers and claimed time of panel entries,
+and the bodies of progress reports. Nothing here is used to decide whether the ledger is
+valid; that is ``ledger verify``'s job.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..core import canonical
+from ..errors import InputError
+from ..scoring.process import ScoringProcess, scoring_process
+from ..scoring.replay import RankingDocument, replay
+from ..scoring.state import ScoringState
+from ..storage.store import open_entries
+from ..core.verify import Violation
+from ..scoring.process import new_verifier
+
+#: Entry types whose signers, time and body a report shows.
+KEPT_TYPES = (
+    "rules.adopt", "round.open", "round.close", "round.decide", "target.progress", "target.dismantled",
+    "dispute.resolve",
+)
+_MARKERS = tuple(f'"type":"{t}"'.encode() for t in KEPT_TYPES)
+
+
+@dataclass
+class KeptEntry:
+    seq: int
+    type: str
+    time: str
+    signers: list[str]  # key ids
+    body: dict[str, Any]
+
+
+@dataclass
+class Snapshot:
+    path: str
+    state: ScoringState
+    process: ScoringProcess
+    ledger_id: str
+    origin: str | None
+    size: int
+    head: str | None
+    violations: list[Violation] = field(default_factory=list)
+    key_names: dict[str, str] = field(default_factory=dict)
+    kept: dict[int, KeptEntry] = field(default_factory=dict)
+    witnessed: dict[int, Any] = field(default_factory=dict)  # round -> ledger.app.witnessed.Witnessed of its opening
+    _documents: dict[int, RankingDocument] = field(default_factory=dict)
+
+    def document(self, number: int) -> RankingDocument:
+        if number not in self._documents:
+            self._documents[number] = replay(self.state, number)
+        return self._documents[number]
+
+    def signer_names(self, seq: int) -> list[str]:
+        entry = self.kept.get(seq)
+        if entry is None:
+            return []
+        return [self.key_label(k) for k in entry.signers]
+
+    def key_label(self, key_id: str) -> str:
+        name = self.key_names.get(key_id)
+        return f"{name} ({key_id[:12]})" if name else f"key {key_id[:12]}"
+
+    def verdict(self, number: int) -> tuple[str, str]:
+        """("matches" | "deviation_justified" | "mismatch" | "pending", one-line explanation)."""
+        round_ = self.state.rounds[number]
+        if round_.decision is None:
+            return "pending", f"no decision recorded for round {number} yet ({round_.status})"
+        document = self.document(number)
+        decision = round_.decision
+        named = decision["target"] or "no target"
+        if decision["ranking"] != document.digest:
+            return "mismatch", f"the decision at entry {round_.decide_seq} commits to {decision['ranking']}, not to the replayed ranking {document.digest}"
+        if decision["target"] not in document.allowed_targets():
+            return "deviation_justified", (f"the digest matches, but the decision at entry {round_.decide_seq} names {named} instead of the rules' "
+                                           f"selection, with the signed justification: {decision['justification']}")
+        return "matches", f"the replay matches the decision at entry {round_.decide_seq} (target: {named})"
+
+
+def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> Snapshot:
+    """Verify and read the ledger at ``path`` (entries with violations have no effect)."""
+    verifier = new_verifier()
+    violations: list[Violation] = []
+    names: dict[str, str] = {}
+    kept: dict[int, KeptEntry] = {}
+    policy = None
+    head = None
+    for seq, raw in enumerate(open_entries(path)):
+        found = verifier.feed(raw)
+        violations.extend(found)
+        if progress is not None:
+            progress(1)
+        if verifier.context.policy is not policy and verifier.context.policy is not None:
+            policy = verifier.context.policy
+            names.update({k: v for k, v in policy.names.items() if v})
+        if not found and any(marker in raw for marker in _MARKERS):
+            entry = canonical.parse(raw)
+            statement = entry["statement"]
+            kept[seq] = KeptEntry(seq, statement["type"], statement["time"], [s["key_id"] for s in entry["signatures"]], statement["body"])
+        head = verifier.head
+    violations.extend(verifier.finish())
+    process = scoring_process(verifier)
+    if process is None or not verifier.context.ledger_id:
+        raise InputError(f"{path}: no valid genesis entry")
+    from .witnessed import witnessed_entries
+
+    opens = {n: r.open_seq for n, r in process.state.rounds.items()}
+    return Snapshot(
+        path=str(path), state=process.state, process=process, ledger_id=verifier.context.ledger_id,
+        origin=verifier.context.origin, size=verifier.size, head=None if head is None else head.hex(),
+        violations=violations, key_names=names, kept=kept,
+        witnessed=witnessed_entries(path, opens, verifier.context.origin, verifier.context.policy),
+    )

@@ -1,0 +1,1 @@
+"""The transparency log over the verified ledger: checkpoint auditing and tiles (pure)."""

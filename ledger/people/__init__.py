@@ -1,0 +1,1 @@
+"""People-facing parts: the HTML report, synthetic data and the demo ledger."""
