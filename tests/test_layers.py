@@ -17,6 +17,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ledger"
 
+#: Modules that reach files, SQLite, the clock or the network: never imported by a pure layer.
+IO_MODULES = {"sqlite3", "sqlite_utils", "pathlib", "shutil", "tempfile", "io", "time", "socket", "urllib", "http"}
+PURE = {"core", "log", "scoring"}
+
 #: Lowest first: a module may import from its own layer's package or from a lower layer.
 LAYERS = ("top", "core", "log", "scoring", "storage", "app", "people")
 RANK = {name: rank for rank, name in enumerate(LAYERS)}
@@ -41,6 +45,17 @@ def layer(module: str) -> str:
     if len(parts) <= 2 and (len(parts) == 1 or (PACKAGE / f"{parts[1]}.py").is_file()):
         return "top"
     raise AssertionError(f"{module}: in no layer; put it in one of {', '.join(LAYERS[1:])} (ADR 0013)")
+
+
+def external(path: Path) -> list[tuple[int, str]]:
+    """(line, top-level name) of every import of something outside ``ledger``."""
+    out = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            out += [(node.lineno, a.name.partition(".")[0]) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            out.append((node.lineno, node.module.partition(".")[0]))
+    return [(line, name) for line, name in out if name != "ledger"]
 
 
 def imports(module: str, path: Path, known: dict[str, Path]) -> list[tuple[int, str]]:
@@ -126,6 +141,13 @@ def test_no_import_cycles() -> None:
     assert not found, "import cycles: " + "; ".join(" <-> ".join(c) for c in found)
 
 
+def test_pure_layers_reach_no_files_sqlite_clock_or_network() -> None:
+    wrong = [f"{path.relative_to(ROOT)}:{line}: imports {name}"
+             for module, path in modules().items() if layer(module) in PURE
+             for line, name in external(path) if name in IO_MODULES]
+    assert not wrong, "a pure layer imports I/O (ADR 0013):\n" + "\n".join(wrong)
+
+
 # -- the contract's checks can fail ------------------------------------------------------------
 
 
@@ -136,6 +158,12 @@ def test_a_function_local_import_upwards_is_found(tmp_path: Path) -> None:
     found = imports("ledger.core.verify", module, known)
     assert found == [(2, "ledger.storage.store"), (3, "ledger.errors")]
     assert RANK[layer(found[0][1])] > RANK[layer("ledger.core.verify")]
+
+
+def test_an_io_import_is_found(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text("import os.path\nfrom sqlite3 import connect\nfrom . import canonical\n")
+    assert external(module) == [(1, "os"), (2, "sqlite3")]
 
 
 def test_a_cycle_is_found() -> None:
