@@ -12,13 +12,13 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from ..core import note
 from ..core.merkle import TreeBuilder, leaf_hash
 from ..core.note import Checkpoint
-from ..log.checkpoints import CheckpointAuditor, CheckpointResult, operator_verifiers
+from ..core.verify import Verifier, Violation
 from ..errors import InputError, LedgerError, ProofError
-from ..storage.remote import is_published, open_published
-from ..storage.store import LedgerStore, is_sqlite_file, open_entries
+from ..log.checkpoints import CheckpointAuditor, CheckpointResult, operator_verifiers
 from ..storage.diskstate import DiskState, disk_verifier
 from ..storage.incremental import fresh_state, hash_line, load, load_tree, save
-from ..core.verify import Verifier, Violation
+from ..storage.remote import is_published, open_published
+from ..storage.store import LedgerStore, is_sqlite_file, open_entries
 from ..storage.views import check_store
 
 

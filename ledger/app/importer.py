@@ -50,14 +50,14 @@ from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..core import canonical
 
-from ..errors import InputError, LedgerError, SchemaError
-from .import_formats import NA, OrgResolver
 from ..core.keys import SigningKey
 from ..core.model import GENESIS_PREV, Statement, seal_entry
-from ..scoring.state import ScoringState
-from ..scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 from ..core.validation import validate
 from ..core.verify import Verifier
+from ..errors import InputError, LedgerError, SchemaError
+from ..scoring.state import ScoringState
+from ..scoring.types import BASES, CONFIDENCES, KINDS, ROLES
+from .import_formats import NA, OrgResolver
 
 FIELDS = (
     "event_id", "event_date", "time_precision", "admin1_code", "admin2", "event_type", "victims",

@@ -19,11 +19,11 @@ from typing import Any, Callable, Iterable
 from ..core import canonical
 from ..core.authority import Status, requirement
 from ..core.entry_types import ENTRY_TYPES
-from ..errors import LedgerError
 from ..core.model import GENESIS_TYPE
 from ..core.policy import Policy
 from ..core.statement_file import StatementFile
 from ..core.verify import Verifier, Violation
+from ..errors import LedgerError
 from ..scoring.process import new_verifier
 
 # Missing signatures: more valid signatures of the role or of the added keys

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core import canonical
+from ..core.verify import Violation
 from ..errors import InputError
 from ..scoring.process import ScoringProcess, scoring_process
+from ..scoring.process import new_verifier
 from ..scoring.replay import RankingDocument, replay
 from ..scoring.state import ScoringState
 from ..storage.store import open_entries
-from ..core.verify import Violation
-from ..scoring.process import new_verifier
 
 #: Entry types whose signers, time and body a report shows.
 KEPT_TYPES = (

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from ..log.checkpoints import count_cosignatures, operator_verifiers, witness_config
-from ..errors import LedgerError
 from ..core.note import open_checkpoint
+from ..errors import LedgerError
+from ..log.checkpoints import count_cosignatures, operator_verifiers, witness_config
 from ..storage.store import LedgerStore, is_sqlite_file
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .entry_types import EntryType, entry_type_for
 from ..errors import AuthorityError, SchemaError
+from .entry_types import EntryType, entry_type_for
 from .keys import PublicKey
 from .model import GENESIS_TYPE, Statement
 from .policy import Policy, ThresholdResult

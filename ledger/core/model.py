@@ -15,8 +15,8 @@ from typing import Any, Mapping
 
 import orjson
 
-from . import canonical
 from ..errors import CanonicalError, SchemaError, SignatureError
+from . import canonical
 from .keys import PublicKey, SigningKey
 from .merkle import leaf_hash
 

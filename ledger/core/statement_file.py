@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..errors import InputError, LedgerError, SignatureError
 from . import canonical
 from .authority import Status, requirement
 from .entry_types import ENTRY_TYPES
-from ..errors import InputError, LedgerError, SignatureError
 from .keys import PublicKey, SigningKey
 from .model import Signature, Statement, b64encode
 from .policy import Policy

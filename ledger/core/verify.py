@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
+from ..errors import LedgerError, SchemaError
 from . import canonical
 from .authority import Requirement, requirement
 from .entry_types import ENTRY_TYPES
-from ..errors import LedgerError, SchemaError
 from .merkle import leaf_hash
 from .model import GENESIS_PREV, GENESIS_TYPE, MAX_ENTRY_BYTES, Entry, Signature, Statement, decode_entry, seal_signing_message
 from .policy import Policy

@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..core import note
-from ..errors import LedgerError, ProofError
 from ..core.merkle import EMPTY_ROOT, TreeBuilder, verify_consistency
 from ..core.note import Checkpoint, NoteVerifier
 from ..core.policy import Policy
 from ..core.verify import Violation
+from ..errors import LedgerError, ProofError
 
 CONSISTENCY_HEADER = "old "
 

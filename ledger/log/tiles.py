@@ -20,8 +20,8 @@ import struct
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
-from ..errors import ProofError
 from ..core.merkle import HASH_SIZE, node_hash
+from ..errors import ProofError
 
 TILE_HEIGHT = 8
 TILE_WIDTH = 1 << TILE_HEIGHT  # 256

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from ..core.authoring import genesis_statement, policy_update_statement
-from ..storage.keyfiles import write_private_key_file, write_public_key_file
 from ..core.keys import SigningKey
 from ..core.model import Entry, Statement
-from .demo_data import build_scoring
+from ..storage.keyfiles import write_private_key_file, write_public_key_file
 from ..storage.store import LedgerStore
+from .demo_data import build_scoring
 
 DEMO_PASSPHRASE = "demo-passphrase"
 DEMO_ORIGIN = "demo.violence-ledger.example/mx"

@@ -17,11 +17,11 @@ from fractions import Fraction
 from typing import Any, Sequence
 
 from .. import __version__
-from ..scoring.process import round_notices
+from ..app.snapshot import Snapshot
 from ..core.safetext import clean
+from ..scoring.process import round_notices
 from ..scoring.rules import parse_decimal
 from ..scoring.types import KINDS, ROLES
-from ..app.snapshot import Snapshot
 
 # Okabe-Ito (colour-blind safe) and a few extensions.
 KIND_COLOURS = dict(zip(KINDS, ["#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56B4E9", "#009E73", "#999999"]))

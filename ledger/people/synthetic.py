@@ -56,9 +56,9 @@ from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Iterable, Mapping
 
-from .demo_data import BASIS_WEIGHTS, CONFIDENCE_WEIGHTS, KIND_WEIGHTS, PUBLISHERS, ROLE_WEIGHTS, pick
 from ..scoring.replay import replay
 from ..scoring.state import ScoringState
+from .demo_data import BASIS_WEIGHTS, CONFIDENCE_WEIGHTS, KIND_WEIGHTS, PUBLISHERS, ROLE_WEIGHTS, pick
 
 #: The demo's organizations that survive round 3, with their home states (ledger demo).
 DEMO_ORGS: tuple[tuple[str, str], ...] = (

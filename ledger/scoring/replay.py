@@ -20,9 +20,9 @@ from fractions import Fraction
 from math import gcd
 from typing import Any, Callable
 
-from ..gcpause import collector_paused
 from ..core import canonical
 from ..errors import LedgerError
+from ..gcpause import collector_paused
 from .rules import Rules, display, exact, parse_decimal
 from .state import COUNT_INDEX, Round, ScoringState, Spool, date_interval
 

@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from ..core import note
+from ..errors import StoreError
 from .atomic import atomic_file, write_atomic
 from .bundle import write_bundle
-from ..errors import StoreError
 from .store import LedgerStore
 from ..log.tiles import (
     CHECKPOINT_PATH,

@@ -18,22 +18,14 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import sqlite_utils
 
-from ..gcpause import collector_paused
-from ..errors import InputError, LedgerError, StoreError
-from ..core.keys import SigningKey
 from ..core import canonical
-from ..core.model import (
-    ENTRY_CONTEXT,
-    GENESIS_PREV,
-    GENESIS_TYPE,
-    STATEMENT_CONTEXT,
-    Entry,
-    Signature,
-    Statement,
-)
-from .treestore import TreeStore, log_signer
+from ..core.keys import SigningKey
+from ..core.model import ENTRY_CONTEXT, GENESIS_PREV, GENESIS_TYPE, STATEMENT_CONTEXT, Entry, Signature, Statement
 from ..core.verify import Verifier, Violation
+from ..errors import InputError, LedgerError, StoreError
+from ..gcpause import collector_paused
 from ..scoring.process import new_verifier
+from .treestore import TreeStore, log_signer
 from .views import create_views, ensure_views
 
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -21,8 +21,8 @@ import sqlite3
 from typing import Callable, Iterable, Iterator, Sequence
 
 from ..core import merkle, note
-from ..errors import ProofError, StoreError
 from ..core.merkle import TreeBuilder, leaf_hash
+from ..errors import ProofError, StoreError
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS merkle_nodes (level INTEGER NOT NULL, idx INTEGER NOT NULL, "

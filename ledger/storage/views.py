@@ -16,8 +16,8 @@ import hashlib
 import json
 import sqlite3
 
-from ..errors import InputError
 from ..core.verify import Violation
+from ..errors import InputError
 
 VIEWS: dict[str, str] = {
     "statements": """
