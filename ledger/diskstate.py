@@ -71,7 +71,7 @@ def _encode_statements(records: list[tuple[bytes, int]]) -> bytes:
 def _decode_statements(data: bytes) -> list[tuple[bytes, int]]:
     if not data or len(data) % _STATEMENT.size:
         raise InputError(f"state file: a block of statement digests has {len(data)} bytes, "
-                         f"not a multiple of {_STATEMENT.size}: the file is damaged")
+                         f"not a multiple of {_STATEMENT.size}: the file is damaged (delete it: it is only a cache)")
     return list(_STATEMENT.iter_unpack(data))
 
 
@@ -84,9 +84,9 @@ def _decode_incidents(data: bytes) -> list[tuple[str, tuple[Any, list[Version]]]
     try:
         items = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        raise InputError(f"state file: a block of incidents is not JSON ({exc}): the file is damaged") from None
+        raise InputError(f"state file: a block of incidents is not JSON ({exc}): the file is damaged (delete it: it is only a cache)") from None
     if type(items) is not list or not items:
-        raise InputError("state file: a block of incidents is not a list of records: the file is damaged")
+        raise InputError("state file: a block of incidents is not a list of records: the file is damaged (delete it: it is only a cache)")
     return [incident_from_json(item) for item in items]
 
 

@@ -196,3 +196,27 @@ def test_a_state_file_of_the_previous_format_is_not_used(ledger, tmp_path):
     _set_meta(state, magic=MAGIC, layout=OLD_LAYOUT)
     assert load(state) is None
     assert verify_incremental(bundle, state).resumed_from == 0
+
+
+def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
+    # Saved before the round.decide, whose replay reads every incident block.
+    raws = _scoring_raws().raws
+    decide = 17
+    bundle, state, marker = tmp_path / "ledger.jsonl", tmp_path / "state", tmp_path / "pwned"
+    bundle.write_bytes(bundle_of(raws[:decide]))
+    _saved(bundle, state)
+    db = sqlite3.connect(state)
+    with db:
+        assert db.execute("UPDATE blocks SET data=? WHERE store='incidents'",
+                          (pickle.dumps([("a-1", _Trap(marker))]),)).rowcount >= 1
+    db.close()
+    bundle.write_bytes(bundle_of(raws))
+    result = run_ledger("verify", bundle, "--state", state)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "state file: a block of incidents is not JSON" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not marker.exists()
+    with pytest.raises(InputError):
+        verify_incremental(bundle, state)
+    state.unlink()  # what the message asks for: then a full run
+    assert verify_incremental(bundle, state).ok
