@@ -37,7 +37,7 @@ from typing import Any, Callable, Iterator, NamedTuple
 import orjson
 
 from .errors import InputError
-from .scoring.state import Incident, Version, incident_from_json, version_to_json
+from .scoring.state import Incident, Version, incidents_from_json, version_to_json
 
 BLOCK = 256  # records per stored row (an encoded list of (key, value), see Codec)
 BUFFER = 32_768  # records kept in memory before a run is written
@@ -87,7 +87,7 @@ def _decode_incidents(data: bytes) -> list[tuple[str, tuple[Any, list[Version]]]
         raise InputError(f"state file: a block of incidents is not JSON ({exc}): the file is damaged (delete it: it is only a cache)") from None
     if type(items) is not list or not items:
         raise InputError("state file: a block of incidents is not a list of records: the file is damaged (delete it: it is only a cache)")
-    return [incident_from_json(item) for item in items]
+    return incidents_from_json(items)
 
 
 STATEMENT_CODEC = Codec(_encode_statements, _decode_statements)

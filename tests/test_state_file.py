@@ -220,3 +220,34 @@ def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
         verify_incremental(bundle, state)
     state.unlink()  # what the message asks for: then a full run
     assert verify_incremental(bundle, state).ok
+
+
+def test_an_incident_block_of_another_shape_is_refused():
+    from ledger.diskstate import INCIDENT_CODEC
+    from ledger.scoring.state import Version
+
+    version = Version(3, bytes(32), "2026-01-02", "day", "2026-01-02", "2026-01-02", "killing", 2, 2,
+                      (("police", 1, 2, 3),), (("alpha", "claimed", "high"),))
+    good = [("a-1", ((9, "hoax"), [version]))]
+    assert INCIDENT_CODEC.decode(INCIDENT_CODEC.encode(good)) == good
+    record = orjson.loads(INCIDENT_CODEC.encode(good))[0]
+    v = record[2][0]
+    bad = {
+        "a version of 10 members": [record[0], record[1], [v[:10]]],
+        "a seq as text": [record[0], record[1], [["3", *v[1:]]]],
+        "a count as text": [record[0], record[1], [[*v[:9], [["police", "1", 2, 3]], v[10]]]],
+        "a float count": [record[0], record[1], [[*v[:9], [["police", 1.0, 2, 3]], v[10]]]],
+        "an attribution of 2": [record[0], record[1], [[*v[:10], [["alpha", "claimed"]]]]],
+        "a short digest": [record[0], record[1], [[v[0], "00", *v[2:]]]],
+        "a digest not hex": [record[0], record[1], [[v[0], "zz" * 32, *v[2:]]]],
+        "no versions": [record[0], record[1], []],
+        "a retraction of 3": [record[0], [9, "hoax", 1], record[2]],
+        "an id as a number": [1, record[1], record[2]],
+    }
+    for what, item in bad.items():
+        with pytest.raises(InputError, match="state file"):
+            INCIDENT_CODEC.decode(orjson.dumps([item]))
+            pytest.fail(what)
+    for data in (b"", b"[]", b"{}", b"[1]"):
+        with pytest.raises(InputError, match="state file"):
+            INCIDENT_CODEC.decode(data)

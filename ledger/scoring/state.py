@@ -503,27 +503,38 @@ def version_to_json(v: Version) -> list[Any]:
     return [v[0], v[1].hex(), *v[2:9], v[9], v[10]]
 
 
-def incident_from_json(value: Any) -> tuple[str, tuple[tuple[int, str] | None, list[Version]]]:
-    """``(incident_id, (retracted, versions))`` from ``[id, retracted, [version...]]``
-    (:func:`version_to_json`); InputError for anything else."""
-    incident_id, retracted, items = _list(value, "incident", 3)
-    where = f"incident {_str(incident_id, 'incident id')[:40]!r}"
-    versions: list[Version] = []
-    for item in _list(items, where):
-        seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions = _list(item, where, 11)
-        if (type(seq) is not int or type(digest) is not str or len(digest) != 64 or type(sources) is not int
-                or type(publishers) is not int or type(day) is not str or type(precision) is not str
-                or type(first) is not str or type(last) is not str or type(kind) is not str):
-            raise InputError(f"state file: {where}: a version is not [seq, digest, date, precision, first, last, kind, sources, publishers, victims, attributions]")
-        try:
-            victims_ = tuple([(_str(r, where), _int(lo, where), _int(be, where), _int(hi, where)) for r, lo, be, hi in victims])
-            attributions_ = tuple([(_str(o, where), _str(b, where), _str(c, where)) for o, b, c in attributions])
-            raw_digest = bytes.fromhex(digest)
-        except (TypeError, ValueError) as exc:
-            raise InputError(f"state file: {where}: a version's victims, attributions or digest are malformed ({exc})") from None
-        versions.append(_new_tuple(Version, (seq, raw_digest, day, precision, first, last, kind, sources, publishers,
-                                             victims_, attributions_)))
-    return incident_id, (None if retracted is None else _pair(retracted, where), versions)
+def incidents_from_json(items: Any) -> list[tuple[str, tuple[tuple[int, str] | None, list[Version]]]]:
+    """``[(incident_id, (retracted, versions))...]`` from a list of ``[id, retracted,
+    [version...]]`` (:func:`version_to_json`); InputError for anything else: a member
+    count, a type or a digest that is not that shape. (Written out inline: it runs once
+    per stored incident when a round is replayed from disk.)"""
+    out = []
+    new = _new_tuple
+    try:
+        for incident_id, retracted, versions_json in items:
+            versions: list[Version] = []
+            for seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions in versions_json:
+                if not (type(seq) is int is type(sources) is type(publishers)
+                        and type(digest) is str is type(day) is type(precision) is type(first) is type(last) is type(kind)):
+                    raise TypeError("a version member of the wrong type")
+                victims_ = tuple([(role, low, best, high) for role, low, best, high in victims])
+                for role, low, best, high in victims_:
+                    if not (type(role) is str and type(low) is int is type(best) is type(high)):
+                        raise TypeError("a victim is not [role, low, best, high]")
+                attributions_ = tuple([(org, basis, confidence) for org, basis, confidence in attributions])
+                for org, basis, confidence in attributions_:
+                    if not (type(org) is str is type(basis) is type(confidence)):
+                        raise TypeError("an attribution is not [org, basis, confidence]")
+                if len(digest) != 64:
+                    raise ValueError("a digest is not 32 bytes")
+                versions.append(new(Version, (seq, bytes.fromhex(digest), day, precision, first, last, kind,
+                                              sources, publishers, victims_, attributions_)))
+            if type(incident_id) is not str or not versions:
+                raise TypeError("an incident without id or versions")
+            out.append((incident_id, (None if retracted is None else _pair(retracted, incident_id), versions)))
+    except (TypeError, ValueError) as exc:  # also: a list of another length, a non-list
+        raise InputError(f"state file: an incident record is not [id, retracted, versions] of SPEC.md 9 ({exc})") from None
+    return out
 
 
 def scoring_state_to_json(state: ScoringState) -> dict[str, Any]:
