@@ -7,7 +7,7 @@ implementation by the core; this module (the storage layer) gives them one in SQ
 
 * each index is a small *log-structured* store: new keys go to an in-memory buffer; a full
   buffer is written, sorted, as a *run* of blocks (``BLOCK`` records per row, in the
-  store's :class:`Codec`: fixed-width binary for statement digests, JSON for incidents;
+  store's :class:`Codec`: fixed-width binary for statement digests, MessagePack for incidents;
   never pickle, so reading a state file runs no code it names, SPEC.md 9);
   runs of the same size tier are merged (:data:`MERGE` at a time), so a key is rewritten
   about log_8(n / buffer) times and the number of runs stays small;
@@ -34,10 +34,10 @@ from bisect import bisect_right
 from operator import itemgetter
 from typing import Any, Callable, Iterator, NamedTuple
 
-import orjson
+import msgpack
 
 from .errors import InputError
-from .scoring.state import Incident, Version, incidents_from_json, version_to_json
+from .scoring.state import Incident, Version, incidents_from_records
 
 BLOCK = 256  # records per stored row (an encoded list of (key, value), see Codec)
 BUFFER = 32_768  # records kept in memory before a run is written
@@ -46,7 +46,7 @@ BLOOM_BITS = 1 << 25  # 4 MiB per index
 
 #: What the stored records look like (SPEC.md 9): a state file written with another layout
 #: (such as the pickled blocks of earlier versions) is not used, never decoded.
-LAYOUT = ("blocks/v2/statement:16s-u64le/incident:json:" + ",".join(Version._fields)).encode()
+LAYOUT = ("blocks/v2/statement:16s-u64le/incident:msgpack:" + ",".join(Version._fields)).encode()
 
 
 class Codec(NamedTuple):
@@ -76,18 +76,19 @@ def _decode_statements(data: bytes) -> list[tuple[bytes, int]]:
 
 
 def _encode_incidents(records: list[tuple[str, tuple[Any, list[Version]]]]) -> bytes:
-    return orjson.dumps([[incident_id, retracted, [version_to_json(v) for v in versions]]
-                         for incident_id, (retracted, versions) in records])
+    return msgpack.packb([(incident_id, retracted, versions) for incident_id, (retracted, versions) in records])
 
 
 def _decode_incidents(data: bytes) -> list[tuple[str, tuple[Any, list[Version]]]]:
-    try:
-        items = orjson.loads(data)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(f"state file: a block of incidents is not JSON ({exc}): the file is damaged (delete it: it is only a cache)") from None
-    if type(items) is not list or not items:
-        raise InputError("state file: a block of incidents is not a list of records: the file is damaged (delete it: it is only a cache)")
-    return incidents_from_json(items)
+    try:  # arrays as tuples; no extension type is registered (an ExtType is refused below)
+        items = msgpack.unpackb(data, use_list=False, raw=False, strict_map_key=True)
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise InputError(f"state file: a block of incidents is not MessagePack ({exc}): "
+                         "the file is damaged (delete it: it is only a cache)") from None
+    if type(items) is not tuple or not items:
+        raise InputError("state file: a block of incidents is not an array of records: "
+                         "the file is damaged (delete it: it is only a cache)")
+    return incidents_from_records(items)
 
 
 STATEMENT_CODEC = Codec(_encode_statements, _decode_statements)

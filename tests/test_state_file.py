@@ -94,7 +94,7 @@ def test_a_pickled_block_of_records_is_refused_with_a_clear_error(ledger, tmp_pa
     db.close()
     disk = DiskState(str(state))
     try:
-        with pytest.raises(InputError, match="state file: a block of incidents is not JSON"):
+        with pytest.raises(InputError, match="state file: a block of incidents is not MessagePack"):
             list(disk.incidents.values())
         key = db_first_statement_key(state)
         with pytest.raises(InputError, match="state file: a block of statement digests"):
@@ -213,7 +213,7 @@ def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
     bundle.write_bytes(bundle_of(raws))
     result = run_ledger("verify", bundle, "--state", state)
     assert result.returncode == 2, result.stdout + result.stderr
-    assert "state file: a block of incidents is not JSON" in result.stderr
+    assert "state file: a block of incidents is not MessagePack" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not marker.exists()
     with pytest.raises(InputError):
@@ -223,6 +223,8 @@ def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
 
 
 def test_an_incident_block_of_another_shape_is_refused():
+    import msgpack
+
     from ledger.diskstate import INCIDENT_CODEC
     from ledger.scoring.state import Version
 
@@ -230,24 +232,25 @@ def test_an_incident_block_of_another_shape_is_refused():
                       (("police", 1, 2, 3),), (("alpha", "claimed", "high"),))
     good = [("a-1", ((9, "hoax"), [version]))]
     assert INCIDENT_CODEC.decode(INCIDENT_CODEC.encode(good)) == good
-    record = orjson.loads(INCIDENT_CODEC.encode(good))[0]
-    v = record[2][0]
+    v = list(version)
     bad = {
-        "a version of 10 members": [record[0], record[1], [v[:10]]],
-        "a seq as text": [record[0], record[1], [["3", *v[1:]]]],
-        "a count as text": [record[0], record[1], [[*v[:9], [["police", "1", 2, 3]], v[10]]]],
-        "a float count": [record[0], record[1], [[*v[:9], [["police", 1.0, 2, 3]], v[10]]]],
-        "an attribution of 2": [record[0], record[1], [[*v[:10], [["alpha", "claimed"]]]]],
-        "a short digest": [record[0], record[1], [[v[0], "00", *v[2:]]]],
-        "a digest not hex": [record[0], record[1], [[v[0], "zz" * 32, *v[2:]]]],
-        "no versions": [record[0], record[1], []],
-        "a retraction of 3": [record[0], [9, "hoax", 1], record[2]],
-        "an id as a number": [1, record[1], record[2]],
+        "a version of 10 members": ["a-1", None, [v[:10]]],
+        "a seq as text": ["a-1", None, [["3", *v[1:]]]],
+        "a count as text": ["a-1", None, [[*v[:9], [["police", "1", 2, 3]], v[10]]]],
+        "a float count": ["a-1", None, [[*v[:9], [["police", 1.0, 2, 3]], v[10]]]],
+        "an attribution of 2": ["a-1", None, [[*v[:10], [["alpha", "claimed"]]]]],
+        "a digest as text": ["a-1", None, [[v[0], "00" * 32, *v[2:]]]],
+        "a short digest": ["a-1", None, [[v[0], b"\0" * 31, *v[2:]]]],
+        "victims as a map": ["a-1", None, [[*v[:9], {"police": 1}, v[10]]]],
+        "an extension type": ["a-1", None, [msgpack.ExtType(1, b"x")]],
+        "no versions": ["a-1", None, []],
+        "a retraction of 3": ["a-1", [9, "hoax", 1], [v]],
+        "an id as a number": [1, None, [v]],
     }
     for what, item in bad.items():
         with pytest.raises(InputError, match="state file"):
-            INCIDENT_CODEC.decode(orjson.dumps([item]))
+            INCIDENT_CODEC.decode(msgpack.packb([item]))
             pytest.fail(what)
-    for data in (b"", b"[]", b"{}", b"[1]"):
+    for data in (b"", msgpack.packb([]), msgpack.packb({}), msgpack.packb([1]), b"\xc1", msgpack.packb([v]) + b"x"):
         with pytest.raises(InputError, match="state file"):
             INCIDENT_CODEC.decode(data)

@@ -498,41 +498,38 @@ def _pair(value: Any, where: str) -> tuple[int, str]:
     return _int(seq, where), _str(text, where)
 
 
-def version_to_json(v: Version) -> list[Any]:
-    """A :class:`Version` as a JSON list: its members in order, the digest in hex."""
-    return [v[0], v[1].hex(), *v[2:9], v[9], v[10]]
-
-
-def incidents_from_json(items: Any) -> list[tuple[str, tuple[tuple[int, str] | None, list[Version]]]]:
-    """``[(incident_id, (retracted, versions))...]`` from a list of ``[id, retracted,
-    [version...]]`` (:func:`version_to_json`); InputError for anything else: a member
-    count, a type or a digest that is not that shape. (Written out inline: it runs once
-    per stored incident when a round is replayed from disk.)"""
+def incidents_from_records(items: Any) -> list[tuple[str, tuple[tuple[int, str] | None, list[Version]]]]:
+    """``[(incident_id, (retracted, versions))...]`` from the decoded arrays of a block of
+    incidents (SPEC.md 9: ``[id, retracted, [version...]]``, each version the members of a
+    :class:`Version` in order, arrays read as tuples, the digest as bytes); InputError for
+    anything else: a member count, a type or a digest that is not that shape. (Written out
+    inline: it runs once per stored incident when a round is replayed from disk.)"""
     out = []
     new = _new_tuple
     try:
-        for incident_id, retracted, versions_json in items:
+        for incident_id, retracted, versions_read in items:
             versions: list[Version] = []
-            for seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions in versions_json:
-                if not (type(seq) is int is type(sources) is type(publishers)
-                        and type(digest) is str is type(day) is type(precision) is type(first) is type(last) is type(kind)):
+            for version in versions_read:
+                seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions = version
+                if not (type(seq) is int is type(sources) is type(publishers) and type(version) is tuple
+                        and type(day) is str is type(precision) is type(first) is type(last) is type(kind)
+                        and type(digest) is bytes and len(digest) == 32
+                        and type(victims) is tuple is type(attributions)):
                     raise TypeError("a version member of the wrong type")
-                victims_ = tuple([(role, low, best, high) for role, low, best, high in victims])
-                for role, low, best, high in victims_:
+                for role, low, best, high in victims:
                     if not (type(role) is str and type(low) is int is type(best) is type(high)):
                         raise TypeError("a victim is not [role, low, best, high]")
-                attributions_ = tuple([(org, basis, confidence) for org, basis, confidence in attributions])
-                for org, basis, confidence in attributions_:
+                for org, basis, confidence in attributions:
                     if not (type(org) is str is type(basis) is type(confidence)):
                         raise TypeError("an attribution is not [org, basis, confidence]")
-                if len(digest) != 64:
-                    raise ValueError("a digest is not 32 bytes")
-                versions.append(new(Version, (seq, bytes.fromhex(digest), day, precision, first, last, kind,
-                                              sources, publishers, victims_, attributions_)))
+                versions.append(new(Version, version))
             if type(incident_id) is not str or not versions:
                 raise TypeError("an incident without id or versions")
-            out.append((incident_id, (None if retracted is None else _pair(retracted, incident_id), versions)))
-    except (TypeError, ValueError) as exc:  # also: a list of another length, a non-list
+            if retracted is not None and not (type(retracted) is tuple and len(retracted) == 2
+                                              and type(retracted[0]) is int and type(retracted[1]) is str):
+                raise TypeError("a retraction is not [seq, reason]")
+            out.append((incident_id, (retracted, versions)))
+    except (TypeError, ValueError) as exc:  # also: an array of another length, a non-array
         raise InputError(f"state file: an incident record is not [id, retracted, versions] of SPEC.md 9 ({exc})") from None
     return out
 
