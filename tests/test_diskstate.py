@@ -10,27 +10,20 @@ import hashlib
 import random
 import sqlite3
 
+import orjson
 import pytest
 
 from ledger.core import canonical
-from ledger.storage.diskstate import (
-    MERGE,
-    SCHEMA,
-    DiskState,
-    RunStore,
-    _hash_digest,
-    _hash_text,
-    _tier,
-    attach,
-)
+from ledger.storage.diskstate import MERGE, SCHEMA, Codec, DiskState, RunStore, _hash_digest, _hash_text, _tier, attach
 from ledger.scoring import authoring as A
-from ledger.scoring.process import scoring_process
+from ledger.scoring.process import new_verifier, scoring_process
 from ledger.scoring.replay import replay
-from ledger.scoring.process import new_verifier
 
 from scoring_fixtures import TWO_SOURCES, MiniLedger, src
 
 TINY = {"buffer": 3, "block": 2, "bloom_bits": 64}
+# str keys, tuple values: a JSON codec for the generic store's tests
+TUPLES = Codec(orjson.dumps, lambda data: [(k, tuple(v)) for k, v in orjson.loads(data)])
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -39,7 +32,7 @@ def test_run_store_equals_a_dict(seed, sizes):
     rng = random.Random(seed)
     db = sqlite3.connect("", isolation_level=None)
     db.executescript(SCHEMA)
-    store = RunStore(db, "t", _hash_text, **sizes)
+    store = RunStore(db, "t", _hash_text, TUPLES, **sizes)
     model: dict[str, tuple[int, ...]] = {}
     keys = [f"k-{i:03d}" for i in range(120)] + ["10", "9", "ä", "z" * 64]
     for step in range(800):
@@ -165,7 +158,7 @@ def test_runs_of_increasing_keys_are_read_in_order_and_updates_win():
     # the other); an update of an old key makes ranges overlap (merged, newest wins).
     db = sqlite3.connect("", isolation_level=None)
     db.executescript(SCHEMA)
-    store = RunStore(db, "t", _hash_text, buffer=5, block=2, bloom_bits=256)
+    store = RunStore(db, "t", _hash_text, TUPLES, buffer=5, block=2, bloom_bits=256)
     model = {}
     for i in range(60):
         key = f"id-{i:04d}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Callable, Iterator, NamedTuple, Protocol
 
+from ..errors import InputError, LedgerError
 from .rules import Rules, parse_rules
 from .text import name_key
 
@@ -447,3 +448,180 @@ _HANDLERS = {
     "target.progress": ScoringState._progress,
     "target.dismantled": ScoringState._dismantled,
 }
+
+
+# -- the state file (SPEC.md 9): the scoring state as plain JSON values ---------------------
+#
+# ``ledger verify --state`` keeps the scoring state between runs. It is written as JSON
+# values (lists in a fixed member order, see SPEC.md 9) and read back by the functions
+# below, which accept exactly that shape and nothing else: a value of another type, a list
+# of another length or a member too many is an InputError (the caller then does not use the
+# file). Nothing here runs code named by the file: unlike a pickle, the file names no type.
+
+
+def _bad(where: str, expected: str, value: Any) -> InputError:
+    return InputError(f"state file: {where}: expected {expected}, got {type(value).__name__}")
+
+
+def _int(value: Any, where: str) -> int:
+    if type(value) is not int:
+        raise _bad(where, "an integer", value)
+    return value
+
+
+def _str(value: Any, where: str) -> str:
+    if type(value) is not str:
+        raise _bad(where, "a string", value)
+    return value
+
+
+def _opt(check: Callable[[Any, str], Any], value: Any, where: str) -> Any:
+    return None if value is None else check(value, where)
+
+
+def _dict(value: Any, where: str) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise _bad(where, "an object", value)
+    return value
+
+
+def _list(value: Any, where: str, length: int | None = None) -> list[Any]:
+    if type(value) is not list:
+        raise _bad(where, "a list", value)
+    if length is not None and len(value) != length:
+        raise InputError(f"state file: {where}: expected {length} members, got {len(value)}")
+    return value
+
+
+def _pair(value: Any, where: str) -> tuple[int, str]:
+    seq, text = _list(value, where, 2)
+    return _int(seq, where), _str(text, where)
+
+
+def incidents_from_records(items: Any) -> list[tuple[str, tuple[tuple[int, str] | None, list[Version]]]]:
+    """``[(incident_id, (retracted, versions))...]`` from the decoded arrays of a block of
+    incidents (SPEC.md 9: ``[id, retracted, [version...]]``, each version the members of a
+    :class:`Version` in order, arrays read as tuples, the digest as bytes); InputError for
+    anything else: a member count, a type or a digest that is not that shape. (Written out
+    inline: it runs once per stored incident when a round is replayed from disk.)"""
+    out = []
+    new = _new_tuple
+    try:
+        for incident_id, retracted, versions_read in items:
+            versions: list[Version] = []
+            for version in versions_read:
+                seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions = version
+                if not (type(seq) is int is type(sources) is type(publishers) and type(version) is tuple
+                        and type(day) is str is type(precision) is type(first) is type(last) is type(kind)
+                        and type(digest) is bytes and len(digest) == 32
+                        and type(victims) is tuple is type(attributions)):
+                    raise TypeError("a version member of the wrong type")
+                for role, low, best, high in victims:
+                    if not (type(role) is str and type(low) is int is type(best) is type(high)):
+                        raise TypeError("a victim is not [role, low, best, high]")
+                for org, basis, confidence in attributions:
+                    if not (type(org) is str is type(basis) is type(confidence)):
+                        raise TypeError("an attribution is not [org, basis, confidence]")
+                versions.append(new(Version, version))
+            if type(incident_id) is not str or not versions:
+                raise TypeError("an incident without id or versions")
+            if retracted is not None and not (type(retracted) is tuple and len(retracted) == 2
+                                              and type(retracted[0]) is int and type(retracted[1]) is str):
+                raise TypeError("a retraction is not [seq, reason]")
+            out.append((incident_id, (retracted, versions)))
+    except (TypeError, ValueError) as exc:  # also: an array of another length, a non-array
+        raise InputError(f"state file: an incident record is not [id, retracted, versions] of SPEC.md 9 ({exc})") from None
+    return out
+
+
+def scoring_state_to_json(state: ScoringState) -> dict[str, Any]:
+    """Everything of ``state`` but its incidents and spool (kept elsewhere), as JSON values."""
+    return {
+        "ledger_id": state.ledger_id,
+        "size": state.size,
+        "orgs": [[o.org_id, o.seq, o.name, o.aliases, o.lineage, o.merged_into, o.dismantled, o.same_as]
+                 for o in state.orgs.values()],
+        "disputes": [[d.dispute_id, d.seq, d.incident_id, d.org, d.body, d.resolved] for d in state.disputes.values()],
+        "disputes_by_attribution": [[i, o, ids] for (i, o), ids in state.disputes_by_attribution.items()],
+        "estimates": [[o, m, items] for (o, m), items in state.estimates.items()],
+        "rules": [[digest, rules.seq, rules.body] for digest, rules in state.rules.items()],
+        "rules_versions": state.rules_versions,
+        "rounds": [[r.number, r.open_seq, r.body, r.close_seq, r.decide_seq, r.decision, r.dismantled_seq,
+                    r.progress, r.decision_status, r.opened_on] for r in state.rounds.values()],
+        "rules_adopted_on": state.rules_adopted_on,
+        "names": state.names,
+        "identities": {org: list(value) for org, value in state.identities.items()},
+    }
+
+
+_STATE_MEMBERS = {"ledger_id", "size", "orgs", "disputes", "disputes_by_attribution", "estimates", "rules",
+                  "rules_versions", "rounds", "rules_adopted_on", "names", "identities"}
+
+
+def _str_map(value: Any, where: str) -> dict[str, str]:
+    for k, v in _dict(value, where).items():
+        _str(v, f"{where}[{k[:40]!r}]")
+    return value
+
+
+def _ints(value: Any, where: str) -> list[int]:
+    for item in _list(value, where):
+        _int(item, where)
+    return value
+
+
+def _strs(value: Any, where: str) -> list[str]:
+    for item in _list(value, where):
+        _str(item, where)
+    return value
+
+
+def scoring_state_from_json(obj: Any, incidents: IncidentIndex) -> ScoringState:
+    """The inverse of :func:`scoring_state_to_json`, with ``incidents``; InputError for
+    anything that is not exactly its shape (the bodies are the entries' own JSON objects)."""
+    obj = _dict(obj, "scoring state")
+    if set(obj) != _STATE_MEMBERS:
+        raise InputError(f"state file: scoring state members {sorted(obj)}, expected {sorted(_STATE_MEMBERS)}")
+    state = ScoringState(ledger_id=_opt(_str, obj["ledger_id"], "ledger_id"), size=_int(obj["size"], "size"),
+                         incidents=incidents)
+    for item in _list(obj["orgs"], "orgs"):
+        org_id, seq, name, aliases, lineage, merged_into, dismantled, same_as = _list(item, "orgs[]", 8)
+        where = f"organization {_str(org_id, 'org_id')[:40]!r}"
+        for link in _list(lineage, where):
+            _dict(link, where)
+        state.orgs[org_id] = Org(org_id, _int(seq, where), _str(name, where), _strs(aliases, where), lineage,
+                                 _opt(_str, merged_into, where), _opt(_int, dismantled, where), _opt(_str, same_as, where))
+    for item in _list(obj["disputes"], "disputes"):
+        dispute_id, seq, incident_id, org, body, resolved = _list(item, "disputes[]", 6)
+        where = f"dispute {_str(dispute_id, 'dispute_id')[:40]!r}"
+        state.disputes[dispute_id] = Dispute(dispute_id, _int(seq, where), _str(incident_id, where), _str(org, where),
+                                             _dict(body, where), _opt(_pair, resolved, where))
+    for item in _list(obj["disputes_by_attribution"], "disputes_by_attribution"):
+        incident_id, org, ids = _list(item, "disputes_by_attribution[]", 3)
+        state.disputes_by_attribution[(_str(incident_id, "dispute incident"), _str(org, "dispute org"))] = _strs(ids, "dispute ids")
+    for item in _list(obj["estimates"], "estimates"):
+        org, metric, items = _list(item, "estimates[]", 3)
+        where = "estimates"
+        state.estimates[(_str(org, where), _str(metric, where))] = [
+            (_int(s, where), _dict(b, where)) for s, b in (_list(e, where, 2) for e in _list(items, where))]
+    for item in _list(obj["rules"], "rules"):
+        digest, seq, body = _list(item, "rules[]", 3)
+        try:
+            state.rules[_str(digest, "rules digest")] = parse_rules(_dict(body, "rules body"), digest, _int(seq, "rules seq"))
+        except LedgerError as exc:
+            raise InputError(f"state file: rules {digest[:16]}: {exc.message}") from None
+    state.rules_versions = _strs(obj["rules_versions"], "rules_versions")
+    if sorted(state.rules_versions) != sorted(state.rules):
+        raise InputError("state file: rules_versions do not name the saved rules")
+    for item in _list(obj["rounds"], "rounds"):
+        number, open_seq, body, close_seq, decide_seq, decision, dismantled_seq, progress, status, opened_on = _list(item, "rounds[]", 10)
+        where = f"round {_int(number, 'round number')}"
+        state.rounds[number] = Round(number, _int(open_seq, where), _dict(body, where), _opt(_int, close_seq, where),
+                                     _opt(_int, decide_seq, where), _opt(_dict, decision, where), _opt(_int, dismantled_seq, where),
+                                     _ints(progress, where), _opt(_str, status, where), _str(opened_on, where))
+    state.rules_adopted_on = _str_map(obj["rules_adopted_on"], "rules_adopted_on")
+    state.names = _str_map(obj["names"], "names")
+    for org, value in _dict(obj["identities"], "identities").items():
+        same_as, seq = _list(value, f"identities[{org[:40]!r}]", 2)
+        state.identities[org] = (_str(same_as, "identities"), _int(seq, "identities"))
+    return state

@@ -6,7 +6,9 @@ The pure core keeps two things per entry: the statement digests seen so far (R-7
 implementation by the core; this module (the storage layer) gives them one in SQLite:
 
 * each index is a small *log-structured* store: new keys go to an in-memory buffer; a full
-  buffer is written, sorted, as a *run* of blocks (``BLOCK`` records per row, pickled);
+  buffer is written, sorted, as a *run* of blocks (``BLOCK`` records per row, in the
+  store's :class:`Codec`: fixed-width binary for statement digests, MessagePack for incidents;
+  never pickle, so reading a state file runs no code it names, SPEC.md 9);
   runs of the same size tier are merged (:data:`MERGE` at a time), so a key is rewritten
   about log_8(n / buffer) times and the number of runs stays small;
 * a Bloom filter of fixed size (``BLOOM_BITS``, 3 probes) answers "certainly absent" for almost every
@@ -25,24 +27,73 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import pickle
 import sqlite3
+import struct
 import tempfile
 from bisect import bisect_right
 from operator import itemgetter
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
+import msgpack
+
+from ..errors import InputError
 from ..scoring.process import new_verifier
-from ..scoring.state import Incident, Version
+from ..scoring.state import Incident, Version, incidents_from_records
 
-BLOCK = 256  # records per stored row (a pickled list of (key, value))
-PICKLE = 5
+BLOCK = 256  # records per stored row (an encoded list of (key, value), see Codec)
 BUFFER = 32_768  # records kept in memory before a run is written
 MERGE = 8  # runs of one size tier merged together
 BLOOM_BITS = 1 << 25  # 4 MiB per index
 
-#: What the stored records look like: a state file written with another layout is not used.
-LAYOUT = (f"blocks/pickle-{PICKLE}/incident:" + ",".join(Version._fields)).encode()
+#: What the stored records look like (SPEC.md 9): a state file written with another layout
+#: (such as the pickled blocks of earlier versions) is not used, never decoded.
+LAYOUT = ("blocks/v2/statement:16s-u64le/incident:msgpack:" + ",".join(Version._fields)).encode()
+
+
+class Codec(NamedTuple):
+    """How a :class:`RunStore` writes a block of sorted ``(key, value)`` records as bytes
+    and reads it back; ``decode`` raises InputError for bytes ``encode`` cannot have made."""
+
+    encode: Callable[[list[tuple[Any, Any]]], bytes]
+    decode: Callable[[bytes], list[tuple[Any, Any]]]
+
+
+_STATEMENT = struct.Struct("<16sQ")  # digest key, seq of its first entry
+
+
+def _encode_statements(records: list[tuple[bytes, int]]) -> bytes:
+    pack = _STATEMENT.pack
+    for key, _ in records:
+        if len(key) != 16:  # 16s would pad or cut it: a different key once read
+            raise ValueError(f"a statement key has {len(key)} bytes, expected 16")
+    return b"".join([pack(key, seq) for key, seq in records])
+
+
+def _decode_statements(data: bytes) -> list[tuple[bytes, int]]:
+    if not data or len(data) % _STATEMENT.size:
+        raise InputError(f"state file: a block of statement digests has {len(data)} bytes, "
+                         f"not a multiple of {_STATEMENT.size}: the file is damaged (delete it: it is only a cache)")
+    return list(_STATEMENT.iter_unpack(data))
+
+
+def _encode_incidents(records: list[tuple[str, tuple[Any, list[Version]]]]) -> bytes:
+    return msgpack.packb([(incident_id, retracted, versions) for incident_id, (retracted, versions) in records])
+
+
+def _decode_incidents(data: bytes) -> list[tuple[str, tuple[Any, list[Version]]]]:
+    try:  # arrays as tuples; no extension type is registered (an ExtType is refused below)
+        items = msgpack.unpackb(data, use_list=False, raw=False, strict_map_key=True)
+    except (ValueError, TypeError, msgpack.UnpackException) as exc:
+        raise InputError(f"state file: a block of incidents is not MessagePack ({exc}): "
+                         "the file is damaged (delete it: it is only a cache)") from None
+    if type(items) is not tuple or not items:
+        raise InputError("state file: a block of incidents is not an array of records: "
+                         "the file is damaged (delete it: it is only a cache)")
+    return incidents_from_records(items)
+
+
+STATEMENT_CODEC = Codec(_encode_statements, _decode_statements)
+INCIDENT_CODEC = Codec(_encode_incidents, _decode_incidents)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS blocks(store TEXT, run INTEGER, first, data BLOB, PRIMARY KEY(store, run, first)) WITHOUT ROWID;
@@ -157,11 +208,12 @@ def _merged_blocks(runs: list[Iterator[list[tuple[Any, Any]]]]) -> Iterator[tupl
 
 
 class RunStore:
-    """key -> value (picklable), newest value wins; see the module docstring."""
+    """key -> value (as ``codec`` writes them), newest value wins; see the module docstring."""
 
-    def __init__(self, db: sqlite3.Connection, name: str, hash_: Callable[[Any], int], *,
+    def __init__(self, db: sqlite3.Connection, name: str, hash_: Callable[[Any], int], codec: Codec, *,
                  buffer: int = BUFFER, block: int = BLOCK, bloom_bits: int = BLOOM_BITS) -> None:
         self.db = db
+        self.encode, self.decode = codec
         self.limit, self.block_size = buffer, block
         self.name = name
         self.hash = hash_
@@ -170,8 +222,12 @@ class RunStore:
             (r, c) for r, c in db.execute("SELECT run, count FROM runs WHERE store=? ORDER BY run", (name,))
         ]
         row = db.execute("SELECT value FROM meta WHERE key=?", (f"{name}.bloom",)).fetchone()
+        if row is not None and len(row[0]) != bloom_bits // 8:  # a damaged filter would answer "absent" wrongly
+            raise InputError(f"state file: the {name} filter has {len(row[0])} bytes, expected {bloom_bits // 8}")
         self.bloom = Bloom(bytearray(row[0]) if row is not None else bytearray(bloom_bits // 8))
         row = db.execute("SELECT value FROM meta WHERE key=?", (f"{name}.count",)).fetchone()
+        if row is not None and not bytes(row[0]).isdigit():
+            raise InputError(f"state file: the {name} count is not a number")
         self.count = int(row[0]) if row is not None else 0  # distinct keys
         self._block: tuple[int, Any, list[tuple[Any, Any]]] | None = None  # last block read
         self._absent: tuple[Any, int] | None = None  # (key, hash) of the last key found absent
@@ -202,7 +258,7 @@ class RunStore:
                     (self.name, run, key)).fetchone()
                 if row is None:
                     continue
-                records = pickle.loads(row[1])
+                records = self.decode(row[1])
                 self._block = (run, row[0], records)
             i = bisect_right(records, key, key=lambda r: r[0]) - 1
             if i >= 0 and records[i][0] == key:
@@ -222,7 +278,7 @@ class RunStore:
             last = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first DESC LIMIT 1",
                                    (self.name, run)).fetchone()
             if low is not None and last is not None:
-                ranges.append((low[0], pickle.loads(last[0])[-1][0], position, run))
+                ranges.append((low[0], self.decode(last[0])[-1][0], position, run))
         ranges.sort()
         clusters: list[list[tuple[Any, Any, int, int]]] = []
         high: Any = None
@@ -243,18 +299,18 @@ class RunStore:
     def _run_blocks(self, run: int) -> Iterator[list[tuple[Any, Any]]]:
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
         for (data,) in cursor:
-            yield pickle.loads(data)
+            yield self.decode(data)
 
     def _run_records(self, run: int) -> Iterator[tuple[Any, Any]]:
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
         for (data,) in cursor:
-            yield from pickle.loads(data)
+            yield from self.decode(data)
 
     def _run_items(self, run: int, rank: int) -> Iterator[tuple[Any, int, Any]]:
         # rank: newer runs sort first among equal keys (heapq.merge is ordered by the tuple).
         cursor = self.db.execute("SELECT data FROM blocks WHERE store=? AND run=? ORDER BY first", (self.name, run))
         for (data,) in cursor:
-            for key, value in pickle.loads(data):
+            for key, value in self.decode(data):
                 yield key, rank, value
 
     # -- writing --------------------------------------------------------------------
@@ -298,13 +354,13 @@ class RunStore:
         for record in records:
             block.append(record)
             if len(block) == self.block_size:
-                rows.append((name, run, block[0][0], pickle.dumps(block, PICKLE)))
+                rows.append((name, run, block[0][0], self.encode(block)))
                 block = []
                 if len(rows) >= 256:
                     self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
                     rows = []
         if block:
-            rows.append((name, run, block[0][0], pickle.dumps(block, PICKLE)))
+            rows.append((name, run, block[0][0], self.encode(block)))
         self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
         self.db.execute("INSERT INTO runs VALUES(?,?,?)", (name, run, count))
         self.runs.append((run, count))
@@ -343,13 +399,13 @@ class RunStore:
                 count += 1
                 block.append(record)
                 if len(block) == self.block_size:
-                    rows.append((self.name, run, block[0][0], pickle.dumps(block, PICKLE)))
+                    rows.append((self.name, run, block[0][0], self.encode(block)))
                     block = []
                     if len(rows) >= 256:
                         self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
                         rows = []
             if block:
-                rows.append((self.name, run, block[0][0], pickle.dumps(block, PICKLE)))
+                rows.append((self.name, run, block[0][0], self.encode(block)))
             self.db.executemany("INSERT INTO blocks VALUES(?,?,?,?)", rows)
             self._drop(tail)
             self.db.execute("INSERT INTO runs VALUES(?,?,?)", (self.name, run, count))
@@ -500,8 +556,8 @@ class DiskState:
             self.db.execute("PRAGMA synchronous=OFF")
         self.db.executescript(SCHEMA)
         self.db.execute("BEGIN")
-        self.statements = DiskStatements(RunStore(self.db, "statements", _hash_digest, **sizes))
-        self.incidents = DiskIncidents(RunStore(self.db, "incidents", _hash_text, **sizes))
+        self.statements = DiskStatements(RunStore(self.db, "statements", _hash_digest, STATEMENT_CODEC, **sizes))
+        self.incidents = DiskIncidents(RunStore(self.db, "incidents", _hash_text, INCIDENT_CODEC, **sizes))
 
     def spool(self) -> FileSpool:
         return FileSpool()
@@ -526,7 +582,7 @@ class DiskState:
 
 
 def attach(verifier: Any, disk: DiskState) -> Any:
-    """Make ``verifier`` (fresh, or unpickled without its indexes) keep its large state in
+    """Make ``verifier`` (fresh, or read from a state file without its indexes) keep its large state in
     ``disk``; returns the verifier."""
     from ..scoring.process import scoring_process
 

@@ -1,4 +1,6 @@
-"""Incremental verification: resume from a saved verifier state (SPEC.md section 9).
+"""The verifier's state file, for incremental verification (SPEC.md section 9): saving and
+loading it here, the verification that resumes from it in
+:func:`ledger.app.audit.verify_incremental`, appends that keep it in :class:`StateCache`.
 
 After verifying a ledger whose every entry passed, the verifier's state is kept in a
 state file together with the size ``n`` it describes and the SHA-256 of the first ``n``
@@ -17,56 +19,102 @@ exactly what verification must find.)
 The state file is the SQLite database of :mod:`ledger.storage.diskstate` that the verification
 itself used for its large state (statement digests, incidents), plus a ``meta`` table with
 :data:`MAGIC`, the size, the prefix digest and the rest of the verifier (policy, chain
-head, organizations, rounds...: small) as a pickle. Resuming opens the file in place and
+head, organizations, rounds...: small) as JSON (:func:`verifier_to_json`, SPEC.md 9).
+Resuming opens the file in place and
 feeds only the new entries, inside one transaction that commits only when every entry
 passed; nothing is read or rewritten whole. A first run (or a run that cannot resume)
 builds a new file beside it and renames it into place.
 
-A state file is a *local cache* of the auditor's own earlier run: it is created with mode
-0600 and must never be taken from someone else (the pickle runs code it names).
+A state file is a *local cache* of the auditor's own earlier run, never evidence: it is
+created with mode 0600. Reading one runs no code: every part of it is plain data (JSON,
+fixed-width records, hashes) read by decoders that accept exactly what :func:`save` writes
+and raise InputError for anything else; a file that is not exactly a state of this format
+(another MAGIC or LAYOUT, such as the pickled states of earlier versions, or damage) is
+not used, and the ledger is verified from the start.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
 import os
-import pickle
 from pathlib import Path
 from typing import Any
 
-from .diskstate import LAYOUT, DiskState, attach, disk_verifier
-from ..core.keys import PublicKey
+import orjson
+
+from ..core import canonical
 from ..core.merkle import TreeBuilder
-from ..scoring.process import scoring_process
-from ..scoring.state import MemoryIncidents
-from ..core.verify import Verifier
+from ..core.policy import Policy
+from ..core.verify import Verifier, Violation
+from ..errors import InputError, LedgerError
+from ..scoring.process import ScoringProcess
+from ..scoring.state import scoring_state_from_json, scoring_state_to_json
+from .diskstate import LAYOUT, DiskState, disk_verifier
 
-MAGIC = b"violence-scoring-ledger/verifier-state/v3"  # v3: issue 12 selection rules (new state, new verdicts)
-
-
-class _Pickler(pickle.Pickler):
-    def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, PublicKey):
-            return PublicKey.from_raw, (obj.raw,)
-        return NotImplemented
+# v4: the verifier as JSON and the blocks without pickle (issue 14); a v3 file is not read
+MAGIC = b"violence-scoring-ledger/verifier-state/v4"
+_VERIFIER_MEMBERS = {"size", "head", "ledger_id", "origin", "policy", "revoked", "scoring", "notices"}
 
 
-def _small_state(verifier: Verifier) -> bytes:
-    """The verifier without the parts kept in the database (they are reattached on load)."""
-    process = scoring_process(verifier)
-    kept = verifier.statements, (process.state.incidents, process.state.spool) if process else None
-    verifier.statements = {}
-    if process is not None:
-        process.state.incidents, process.state.spool = MemoryIncidents(), list
+def _scoring(verifier: Verifier) -> ScoringProcess:
+    processes = list(verifier.processes)
+    if len(processes) != 1 or type(processes[0]) is not ScoringProcess:
+        raise TypeError("a state file holds a verifier whose one process is the scoring process")
+    return processes[0]
+
+
+def verifier_to_json(verifier: Verifier) -> bytes:
+    """The verifier without the parts kept in the database (SPEC.md 9), as JSON."""
+    process = _scoring(verifier)
+    context = verifier.context
+    return orjson.dumps({
+        "size": context.size,
+        "head": None if verifier.head is None else verifier.head.hex(),
+        "ledger_id": context.ledger_id,
+        "origin": context.origin,
+        "policy": None if context.policy is None else context.policy.to_json(),
+        "revoked": verifier.revoked,
+        "scoring": scoring_state_to_json(process.state),
+        "notices": [[n.seq, n.rule, n.message] for n in process.notices],
+    }, option=orjson.OPT_STRICT_INTEGER)
+
+
+def verifier_from_json(data: bytes, disk: DiskState) -> Verifier:
+    """The verifier :func:`verifier_to_json` wrote, its large state in ``disk``; InputError
+    for anything that is not exactly that (strict JSON: no float, no duplicate member)."""
     try:
-        buffer = io.BytesIO()
-        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(verifier)
-        return buffer.getvalue()
-    finally:
-        verifier.statements = kept[0]
-        if process is not None and kept[1] is not None:
-            process.state.incidents, process.state.spool = kept[1]
+        obj = canonical.parse(data, max_bytes=len(data), max_depth=canonical.MAX_DEPTH + 8)
+    except LedgerError as exc:
+        raise InputError(f"state file: the verifier is not strict JSON: {exc.message}") from None
+    if type(obj) is not dict or set(obj) != _VERIFIER_MEMBERS:
+        raise InputError("state file: the verifier does not have the members of SPEC.md 9")
+    verifier = disk_verifier(disk)
+    process = _scoring(verifier)
+    size, head = obj["size"], obj["head"]
+    if type(size) is not int or size < 1 or type(head) is not str or len(head) != 64:
+        raise InputError("state file: the verifier's size or head is malformed")
+    try:
+        verifier.head = bytes.fromhex(head)
+        verifier.context.size = size
+        verifier.context.ledger_id, verifier.context.origin = obj["ledger_id"], obj["origin"]
+        if type(obj["ledger_id"]) is not str or type(obj["origin"]) is not str or type(obj["policy"]) is not dict:
+            raise InputError("state file: the verifier has no ledger id, origin or policy")
+        verifier.context.policy = Policy.from_json(obj["policy"])
+        if type(obj["revoked"]) is not dict or any(type(v) is not int for v in obj["revoked"].values()):
+            raise InputError("state file: revoked keys are not key id -> seq")
+        verifier.revoked = obj["revoked"]
+        process.state = scoring_state_from_json(obj["scoring"], disk.incidents)
+        process.state.spool = disk.spool
+        notices = obj["notices"]
+        if type(notices) is not list or any(type(n) is not list or len(n) != 3 or type(n[0]) is not int
+                                            or type(n[1]) is not str or type(n[2]) is not str for n in notices):
+            raise InputError("state file: notices are not [seq, rule, message]")
+        process.notices = [Violation(*n) for n in notices]
+    except InputError:
+        raise
+    except (LedgerError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"state file: the verifier is malformed ({type(exc).__name__}: {exc})") from None
+    return verifier
 
 
 def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes, tree: TreeBuilder | None = None) -> None:
@@ -78,7 +126,7 @@ def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes, tree: TreeBu
     disk.set_meta("size", str(verifier.size).encode())
     disk.set_meta("prefix", prefix_digest)
     disk.set_meta("tree", b"" if tree is None or tree.size != verifier.size else b"".join(tree.frontier))
-    disk.set_meta("verifier", _small_state(verifier))
+    disk.set_meta("verifier", verifier_to_json(verifier))
     disk.commit()
 
 
@@ -100,11 +148,11 @@ def load(path: Path) -> tuple[int, bytes, Verifier, DiskState] | None:
             raise ValueError("not a state file")
         size = int((disk.get_meta("size") or b"").decode())
         digest = disk.get_meta("prefix")
-        verifier = pickle.loads(disk.get_meta("verifier") or b"")
-        if not isinstance(verifier, Verifier) or verifier.size != size or not isinstance(digest, bytes):
-            raise ValueError("not a state file")
-        return size, digest, attach(verifier, disk), disk
-    except Exception:  # any damage: not a usable state (it is only a cache)
+        verifier = verifier_from_json(disk.get_meta("verifier") or b"", disk)  # never a pickle (SPEC.md 9)
+        if verifier.size != size or not isinstance(digest, bytes) or len(digest) not in (0, 32):
+            raise InputError("state file: size or prefix digest do not match the verifier")
+        return size, digest, verifier, disk
+    except Exception:  # any damage (InputError, or sqlite3's): not a usable state (it is only a cache)
         if disk is not None:
             disk.close()
         return None
@@ -126,7 +174,7 @@ def fresh_state(state: Path) -> tuple[Path, DiskState]:
     return fresh, DiskState(str(fresh))
 
 
-__all__ = ["save", "load", "load_tree", "MAGIC", "StateCache"]
+__all__ = ["save", "load", "load_tree", "MAGIC", "StateCache", "verifier_to_json", "verifier_from_json"]
 
 
 class StateCache:
