@@ -1,0 +1,217 @@
+"""Every numbered rule of SPEC.md is named by a test, and the scoring rules that were only
+reached through the CLI (or not at all) are exercised in-process, entry by entry.
+
+The table below builds each ledger with real Ed25519 signatures (``scoring_fixtures``): a
+valid prefix through the real verifier, then the offending entries appended unchecked. Each
+case expects the exact list of ``(seq, rule)`` violations, so a rule that stops firing, fires
+on another entry, or fires on a valid neighbour fails its case.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from ledger.scoring import authoring as A
+
+from scoring_fixtures import MiniLedger, one_round, src
+
+ROOT = Path(__file__).resolve().parent.parent
+RULE_ID = re.compile(r"R-\d+\.\d+(?![\d])")
+
+
+# -- every rule id in SPEC.md is named by a test ----------------------------------------------
+
+
+def spec_rule_ids() -> set[str]:
+    """The rule ids SPEC.md names, read at test time (new sections bring new ids)."""
+    return set(RULE_ID.findall((ROOT / "SPEC.md").read_text(encoding="utf-8")))
+
+
+def ids_named_by_tests() -> set[str]:
+    named: set[str] = set()
+    for path in Path(__file__).resolve().parent.rglob("test_*.py"):
+        named |= set(RULE_ID.findall(path.read_text(encoding="utf-8")))
+    return named
+
+
+def test_rule_id_pattern_matches_exactly():
+    assert RULE_ID.findall("R-10.13 and R-10.1, R-7.1. R-10.10") == ["R-10.13", "R-10.1", "R-7.1", "R-10.10"]
+    assert "R-10.1" not in RULE_ID.findall("R-10.13 R-10.12 R-10.10")
+
+
+def test_every_spec_rule_is_named_by_a_test():
+    spec = spec_rule_ids()
+    assert len(spec) >= 50, f"SPEC.md names only {len(spec)} rule ids: the pattern no longer matches its tables"
+    missing = sorted(spec - ids_named_by_tests(), key=lambda r: tuple(int(p) for p in r[2:].split(".")))
+    assert missing == [], f"rule ids of SPEC.md that no test names: {', '.join(missing)}"
+
+
+# -- scoring rules, in-process, on the exact entry --------------------------------------------
+
+PANEL3 = ["p1", "p2", "p3"]
+
+
+def forced(m: MiniLedger, type_: str, body: dict[str, Any], *, signers: list[str] | None = None) -> int:
+    """Append ``body`` unchecked and return its seq."""
+    seq = len(m.raws)
+    m.add(type_, body, signers=signers, force=True)
+    return seq
+
+
+def three_orgs() -> MiniLedger:
+    m = MiniLedger()
+    m.orgs("alpha", "beta", "gamma")
+    return m
+
+
+def estimate(org: str, low: str = "1", best: str = "2", high: str = "3", start: str = "2025-01-01", end: str = "2025-12-31") -> dict[str, Any]:
+    return {"org_id": org, "metric": "revenue_usd", "period_start": start, "period_end": end,
+            "low": low, "best": best, "high": high, "sources": [src("insight-crime")]}
+
+
+def r_10_1() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    seq = forced(m, "org.register", A.org_register("alpha", "ALPHA AGAIN"))
+    return m, [(seq, "R-10.1")]
+
+
+def r_10_2() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    update = forced(m, "org.update", A.org_register("zeta", "ZETA"))
+    split = forced(m, "org.lineage", A.org_lineage("zeta", "split_from", "alpha", "2026-01-01"))
+    merge = forced(m, "org.lineage", A.org_lineage("alpha", "merged_into", "omega", "2026-01-01"), signers=PANEL3)
+    identify = forced(m, "org.identify", {"org_id": "zeta", "same_as": "alpha", "justification": "one cartel"})
+    return m, [(update, "R-10.2"), (split, "R-10.2"), (merge, "R-10.2"), (identify, "R-10.2")]
+
+
+def r_10_3() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    itself = forced(m, "org.lineage", A.org_lineage("alpha", "split_from", "alpha", "2026-01-01"))
+    m.add("org.lineage", A.org_lineage("beta", "merged_into", "gamma", "2026-01-02"), signers=PANEL3)
+    again = forced(m, "org.lineage", A.org_lineage("beta", "merged_into", "alpha", "2026-01-03"), signers=PANEL3)
+    into_merged = forced(m, "org.lineage", A.org_lineage("alpha", "merged_into", "beta", "2026-01-03"), signers=PANEL3)
+    # A split may name a merged organization (SPEC 10.2): no violation on this entry.
+    m.add("org.lineage", A.org_lineage("alpha", "split_from", "beta", "2026-01-04"))
+    return m, [(itself, "R-10.3"), (again, "R-10.3"), (into_merged, "R-10.3")]
+
+
+def r_10_10() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.add("estimate.record", estimate("alpha"))  # the valid one: no violation
+    unregistered = forced(m, "estimate.record", estimate("zeta"))
+    unordered = forced(m, "estimate.record", estimate("alpha", "5", "4", "6"))
+    high_low = forced(m, "estimate.record", estimate("alpha", "1", "3", "2"))
+    reversed_ = forced(m, "estimate.record", estimate("alpha", start="2025-12-31", end="2025-01-01"))
+    not_a_day = forced(m, "estimate.record", estimate("alpha", start="2025-02-29"))
+    return m, [(unregistered, "R-10.10"), (unordered, "R-10.10"), (high_low, "R-10.10"), (reversed_, "R-10.10"), (not_a_day, "R-10.10")]
+
+
+def r_10_12() -> tuple[MiniLedger, list]:
+    m = MiniLedger()
+    norm = {"metric": "revenue_usd", "point": "best", "floor": "1", "unit": "1000000"}
+    factor = forced(m, "rules.adopt", A.rules_body(1, "factor", contested={"mode": "discount", "factor": "1.01"}))
+    ratio = forced(m, "rules.adopt", A.rules_body(1, "ratio", stand_out={"ratio": "0.99", "min_score": "0"}))
+    floor = forced(m, "rules.adopt", A.rules_body(1, "floor", normalization={**norm, "floor": "0"}))
+    unit = forced(m, "rules.adopt", A.rules_body(1, "unit", normalization={**norm, "unit": "0.0"}))
+    m.adopt(1, normalization=norm, contested={"mode": "discount", "factor": "1"}, stand_out={"ratio": "1", "min_score": "0"})
+    return m, [(factor, "R-10.12"), (ratio, "R-10.12"), (floor, "R-10.12"), (unit, "R-10.12")]
+
+
+def r_11_6() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    digest = m.adopt(1)
+    eligible = ["alpha", "beta", "gamma"]
+    not_a_day = forced(m, "round.open", A.round_open(1, digest, "2026-01-01", "2026-02-30", eligible, "2026-12-31"))
+    reversed_ = forced(m, "round.open", A.round_open(1, digest, "2026-01-31", "2026-01-01", eligible, "2026-12-31"))
+    decided_early = forced(m, "round.open", A.round_open(1, digest, "2026-01-01", "2026-01-31", eligible, "2026-01-30"))
+    m.open(1, digest, eligible)  # the valid one
+    return m, [(not_a_day, "R-11.6"), (reversed_, "R-11.6"), (decided_early, "R-11.6")]
+
+
+def r_11_7() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.open(1, m.adopt(1), ["alpha", "beta", "gamma"])
+    m.set_date("2026-02-01")
+    never_opened = forced(m, "round.close", {"round": 2})
+    m.add("round.close", {"round": 1})
+    twice = forced(m, "round.close", {"round": 1})
+    return m, [(never_opened, "R-11.7"), (twice, "R-11.7")]
+
+
+def progress(number: int, org: str) -> dict[str, Any]:
+    return {"round": number, "org": org, "date": "2027-01-05", "summary": "arrests", "sources": []}
+
+
+def dismantled(number: int, org: str) -> dict[str, Any]:
+    return {"round": number, "org": org, "date": "2027-01-10", "summary": "done"}
+
+
+def r_11_11() -> tuple[MiniLedger, list]:
+    m = one_round()  # round 1 decided, target alpha
+    m.add("target.progress", progress(1, "alpha"))  # the valid one
+    other_org = forced(m, "target.progress", progress(1, "beta"))
+    no_round = forced(m, "target.progress", progress(2, "alpha"))
+    m.add("target.dismantled", dismantled(1, "alpha"))
+    after = forced(m, "target.progress", progress(1, "alpha"))
+    return m, [(other_org, "R-11.11"), (no_round, "R-11.11"), (after, "R-11.11")]
+
+
+def r_11_12() -> tuple[MiniLedger, list]:
+    m = one_round()
+    other_org = forced(m, "target.dismantled", dismantled(1, "beta"))
+    no_round = forced(m, "target.dismantled", dismantled(2, "alpha"))
+    m.add("target.dismantled", dismantled(1, "alpha"))  # the valid one
+    twice = forced(m, "target.dismantled", dismantled(1, "alpha") | {"summary": "done again"})
+    return m, [(other_org, "R-11.12"), (no_round, "R-11.12"), (twice, "R-11.12")]
+
+
+def r_11_12_no_target() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.open(1, m.adopt(1), ["alpha", "beta", "gamma"])
+    m.close(1, "2026-02-01")
+    m.decide(1, target=None, justification="the panel names no target this round")
+    seq = forced(m, "target.dismantled", dismantled(1, "alpha"))
+    return m, [(seq, "R-11.12")]
+
+
+CASES: dict[str, Callable[[], tuple[MiniLedger, list]]] = {
+    "R-10.1": r_10_1,
+    "R-10.2": r_10_2,
+    "R-10.3": r_10_3,
+    "R-10.10": r_10_10,
+    "R-10.12": r_10_12,
+    "R-11.6": r_11_6,
+    "R-11.7": r_11_7,
+    "R-11.11": r_11_11,
+    "R-11.12": r_11_12,
+    "R-11.12 (no target)": r_11_12_no_target,
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_scoring_rule_on_its_entry(case: str):
+    m, expected = CASES[case]()
+    assert expected, "a case must expect at least one violation"
+    found = [(v.seq, v.rule) for v in m.verify().violations]
+    assert found == expected
+
+
+def test_offending_entries_have_no_effect():
+    """An entry with a violation changes nothing (SPEC 7): a second registration keeps the
+    first name, a refused merger leaves the organization eligible, refused rules are not
+    adopted, a refused dismantling leaves the target active."""
+    m, _ = r_10_1()
+    assert m.state.orgs["alpha"].name == "ALPHA"
+    m, _ = r_10_3()
+    assert m.state.orgs["alpha"].merged_into is None and m.state.orgs["beta"].merged_into == "gamma"
+    m, _ = r_10_12()
+    assert len(m.state.rules_versions) == 1
+    m, _ = r_11_12()
+    assert m.state.rounds[1].status == "target_dismantled"
+    m = one_round()
+    m.add("target.dismantled", dismantled(1, "beta"), force=True)
+    assert m.state.rounds[1].status == "target_active"
