@@ -17,7 +17,7 @@ import pytest
 
 from ledger.scoring import authoring as A
 
-from scoring_fixtures import MiniLedger, one_round, src
+from scoring_fixtures import TWO_SOURCES, MiniLedger, one_round, src
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_ID = re.compile(r"R-\d+\.\d+(?![\d])")
@@ -178,17 +178,104 @@ def r_11_12_no_target() -> tuple[MiniLedger, list]:
     return m, [(seq, "R-11.12")]
 
 
+def r_10_5() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.incident("x-1", "2026-01-10", "alpha")
+    m.add("incident.retract", {"incident_id": "x-1", "reason": "duplicate of a press report"})
+    unknown = forced(m, "incident.retract", {"incident_id": "x-9", "reason": "?"})
+    again = forced(m, "incident.retract", {"incident_id": "x-1", "reason": "again"})
+    body = A.incident("x-1", "2026-01-10", "killing", victims=[A.victim("police", 1)], attributions=[A.attribution("alpha")], sources=TWO_SOURCES)
+    amended = forced(m, "incident.amend", {"incident": body, "reason": "new count"})
+    return m, [(unknown, "R-10.5"), (again, "R-10.5"), (amended, "R-10.5")]
+
+
+def r_10_6() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    roles = forced(m, "incident.record", A.incident("x-1", "2026-01-10", "killing", victims=[A.victim("police", 1), A.victim("police", 2)],
+                                                    attributions=[A.attribution("alpha")], sources=TWO_SOURCES))
+    orgs = forced(m, "incident.record", A.incident("x-2", "2026-01-10", "killing", victims=[A.victim("police", 1)],
+                                                   attributions=[A.attribution("alpha"), A.attribution("alpha", "claim")], sources=TWO_SOURCES))
+    counts = forced(m, "incident.record", A.incident("x-3", "2026-01-10", "killing", victims=[A.victim("police", 2, 1, 3)],
+                                                     attributions=[A.attribution("alpha")], sources=TWO_SOURCES))
+    return m, [(roles, "R-10.6"), (orgs, "R-10.6"), (counts, "R-10.6")]
+
+
+def dispute(dispute_id: str, incident_id: str, org: str) -> dict[str, Any]:
+    return {"dispute_id": dispute_id, "incident_id": incident_id, "org": org, "basis": "false_flag",
+            "raised_by": "organization", "grounds": "forged claim", "sources": []}
+
+
+def r_10_8() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.incident("x-1", "2026-01-10", "alpha")
+    m.incident("x-2", "2026-01-10", ["alpha", "beta"])
+    m.add("attribution.dispute", dispute("d1", "x-1", "alpha"))
+    reused = forced(m, "attribution.dispute", dispute("d1", "x-2", "beta"))
+    unknown = forced(m, "attribution.dispute", dispute("d2", "x-9", "alpha"))
+    not_attributed = forced(m, "attribution.dispute", dispute("d3", "x-1", "beta"))
+    open_ = forced(m, "attribution.dispute", dispute("d4", "x-1", "alpha"))
+    return m, [(reused, "R-10.8"), (unknown, "R-10.8"), (not_attributed, "R-10.8"), (open_, "R-10.8")]
+
+
+def r_10_9() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.incident("x-1", "2026-01-10", "alpha")
+    m.add("attribution.dispute", dispute("d1", "x-1", "alpha"))
+    m.add("dispute.resolve", {"dispute_id": "d1", "outcome": "upheld", "justification": "forensics"})
+    unknown = forced(m, "dispute.resolve", {"dispute_id": "d9", "outcome": "upheld", "justification": "x"})
+    again = forced(m, "dispute.resolve", {"dispute_id": "d1", "outcome": "rejected", "justification": "changed our mind"})
+    return m, [(unknown, "R-10.9"), (again, "R-10.9")]
+
+
+def r_11_2() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    digest = m.adopt(1)
+    m.open(1, digest, ["alpha", "beta", "gamma"])
+    m.close(1, "2026-02-01")
+    undecided = forced(m, "round.open", A.round_open(2, digest, "2026-02-02", "2026-02-28", ["alpha", "beta", "gamma"], "2026-12-31"))
+    return m, [(undecided, "R-11.2")]
+
+
+def r_11_9() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    m.open(1, m.adopt(1), ["alpha", "beta", "gamma"])
+    early = forced(m, "round.decide", {"round": 1, "ranking": "0" * 64, "target": None, "justification": None})
+    m.close(1, "2026-02-01")
+    m.decide(1)
+    twice = forced(m, "round.decide", A.decision_body(m.state, 1) | {"justification": "once more"})
+    return m, [(early, "R-11.9"), (twice, "R-11.9")]
+
+
+def r_11_17() -> tuple[MiniLedger, list]:
+    m = three_orgs()
+    digest = m.adopt(1)
+    body = A.round_open(1, digest, "2026-01-01", "2026-01-31", ["alpha", "beta"], "2026-12-31")
+    silent = forced(m, "round.open", body)
+    unregistered = forced(m, "round.open", body | {"left_out": {"gamma": "fled the country", "zeta": "unknown"}})
+    eligible = forced(m, "round.open", body | {"left_out": {"gamma": "fled the country", "beta": "both"}})
+    blank = forced(m, "round.open", body | {"left_out": {"gamma": "   "}})
+    m.open(1, digest, ["alpha", "beta"], left_out={"gamma": "fled the country"})  # the valid one
+    return m, [(silent, "R-11.17"), (unregistered, "R-11.17"), (eligible, "R-11.17"), (blank, "R-11.17")]
+
+
 CASES: dict[str, Callable[[], tuple[MiniLedger, list]]] = {
     "R-10.1": r_10_1,
     "R-10.2": r_10_2,
     "R-10.3": r_10_3,
+    "R-10.5": r_10_5,
+    "R-10.6": r_10_6,
+    "R-10.8": r_10_8,
+    "R-10.9": r_10_9,
     "R-10.10": r_10_10,
     "R-10.12": r_10_12,
     "R-11.6": r_11_6,
+    "R-11.2": r_11_2,
     "R-11.7": r_11_7,
+    "R-11.9": r_11_9,
     "R-11.11": r_11_11,
     "R-11.12": r_11_12,
     "R-11.12 (no target)": r_11_12_no_target,
+    "R-11.17": r_11_17,
 }
 
 
