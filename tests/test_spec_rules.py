@@ -15,9 +15,14 @@ from typing import Any, Callable
 
 import pytest
 
-from ledger.scoring import authoring as A
+import hashlib
 
-from scoring_fixtures import TWO_SOURCES, MiniLedger, one_round, src
+from ledger.authoring import genesis_statement
+from ledger.model import GENESIS_PREV, Statement, seal_entry
+from ledger.scoring import authoring as A
+from ledger.verify import new_verifier
+
+from scoring_fixtures import PANEL, TWO_SOURCES, MiniLedger, key, one_round, src
 
 ROOT = Path(__file__).resolve().parent.parent
 RULE_ID = re.compile(r"R-\d+\.\d+(?![\d])")
@@ -302,3 +307,21 @@ def test_offending_entries_have_no_effect():
     m = one_round()
     m.add("target.dismantled", dismantled(1, "beta"), force=True)
     assert m.state.rounds[1].status == "target_active"
+
+
+# -- core rules that no other in-process test reached ----------------------------------------
+
+
+def test_genesis_carrying_a_ledger_id_is_r_7_7():
+    """R-7.7: entry 0 is a ledger.genesis *without* ``ledger``; with one it is refused, and
+    nothing after it can be admitted (no valid genesis)."""
+    keys = {label: key(label) for label in [*PANEL, "r1", "op"]}
+    roles = {"panel": ([(keys[p].public, p) for p in PANEL], 3), "recorder": ([(keys["r1"].public, "r1")], 1),
+             "operator": ([(keys["op"].public, "op")], 1)}
+    honest = genesis_statement("test.example/bound", "bound genesis", roles, "2026-01-01T08:00:00Z")
+    bound = Statement.build(honest.type, honest.obj["body"], honest.obj["time"], hashlib.sha256(b"another ledger").hexdigest())
+    for statement, expected in ((honest, []), (bound, [(0, "R-7.7")])):
+        signatures = tuple(statement.sign(keys[label]) for label in sorted(keys, key=lambda k: keys[k].public.key_id))
+        entry = seal_entry(0, GENESIS_PREV, statement, signatures, keys["op"])
+        verifier = new_verifier()
+        assert [(v.seq, v.rule) for v in verifier.feed(entry.raw)] == expected
