@@ -130,7 +130,7 @@ def test_verifier_reports_violations_on_the_hostile_entries(lines, where):
             assert by_seq[seq] == ["R-7.1"], (seq, by_seq[seq])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_mutations(), st.integers(0, len(RAWS) - 1))
 def test_a_mutated_entry_is_caught_on_its_own_seq(mutated, k):
     """SPEC 5.3: a change to any byte of any entry is detected at that entry, and the next

@@ -320,6 +320,14 @@ def test_keygen_kdf_rounds(tmp_path: Path) -> None:
     assert not (tmp_path / "k2.key").exists()
 
 
+def test_demo_keys_use_one_kdf_round(demo: Path) -> None:
+    """The demo's passphrase is public (DEMO_PASSPHRASE), so bcrypt-pbkdf rounds protect
+    nothing there: its keys use one round, which keeps every demo signature (and the tests
+    and walkthroughs built on the demo) quick. Keys from ``ledger keygen`` keep 16."""
+    keys = sorted((demo / "d" / "keys").glob("*.key"))
+    assert keys and {openssh_kdf_rounds(k.read_bytes()) for k in keys} == {1}
+
+
 def test_non_ascii_text_under_a_c_locale(demo: Path, tmp_path: Path) -> None:
     """LC_ALL=C with Python's UTF-8 mode off: argv arrives as surrogates; names survive."""
     c_env = {k: v for k, v in env().items() if k not in ("PYTHONIOENCODING", "LANG", "LC_CTYPE")}
