@@ -16,8 +16,8 @@ from typing import Any, Callable
 import pytest
 
 import hashlib
+import json
 
-from ledger.authoring import genesis_statement
 from ledger.model import GENESIS_PREV, Statement, seal_entry
 from ledger.scoring import authoring as A
 from ledger.verify import new_verifier
@@ -312,16 +312,25 @@ def test_offending_entries_have_no_effect():
 # -- core rules that no other in-process test reached ----------------------------------------
 
 
+def first_entry(statement: Statement, signers: list[str]) -> list[tuple[int, str, str]]:
+    """Seal ``statement`` as entry 0 with the MiniLedger's keys; its (seq, rule, message)s."""
+    keys = {label: key(label) for label in [*PANEL, "r1", "r2", "op"]}
+    entry = seal_entry(0, GENESIS_PREV, statement, tuple(statement.sign(keys[s]) for s in signers), keys["op"])
+    return [(v.seq, v.rule, v.message) for v in new_verifier().feed(entry.raw)]
+
+
 def test_genesis_carrying_a_ledger_id_is_r_7_7():
-    """R-7.7: entry 0 is a ledger.genesis *without* ``ledger``; with one it is refused, and
-    nothing after it can be admitted (no valid genesis)."""
-    keys = {label: key(label) for label in [*PANEL, "r1", "op"]}
-    roles = {"panel": ([(keys[p].public, p) for p in PANEL], 3), "recorder": ([(keys["r1"].public, "r1")], 1),
-             "operator": ([(keys["op"].public, "op")], 1)}
-    honest = genesis_statement("test.example/bound", "bound genesis", roles, "2026-01-01T08:00:00Z")
-    bound = Statement.build(honest.type, honest.obj["body"], honest.obj["time"], hashlib.sha256(b"another ledger").hexdigest())
-    for statement, expected in ((honest, []), (bound, [(0, "R-7.7")])):
-        signatures = tuple(statement.sign(keys[label]) for label in sorted(keys, key=lambda k: keys[k].public.key_id))
-        entry = seal_entry(0, GENESIS_PREV, statement, signatures, keys["op"])
-        verifier = new_verifier()
-        assert [(v.seq, v.rule) for v in verifier.feed(entry.raw)] == expected
+    """R-7.7: entry 0 is a ledger.genesis *without* ``ledger``; with one it is refused."""
+    honest = Statement.from_obj(json.loads(MiniLedger().raws[0])["statement"])
+    bound = Statement.build(honest.type, honest.body, honest.time, hashlib.sha256(b"another ledger").hexdigest())
+    signers = [*PANEL, "r1", "r2", "op"]
+    assert first_entry(honest, signers) == []
+    assert [(seq, rule) for seq, rule, _ in first_entry(bound, signers)] == [(0, "R-7.7")]
+
+
+def test_a_first_entry_that_is_not_a_genesis_is_r_7_7():
+    """R-7.7: a non-genesis at 0 is named as such (not only as 'no valid genesis')."""
+    m = MiniLedger()
+    org = A.statement("org.register", A.org_register("alpha", "ALPHA"), m.tick(), m.ledger_id)
+    [(seq, rule, message)] = first_entry(org, ["r1"])
+    assert (seq, rule) == (0, "R-7.7") and "first entry must be ledger.genesis, found org.register" in message
