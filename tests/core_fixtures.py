@@ -357,3 +357,32 @@ def append_worker(path: str, seed: str, worker: int, count: int) -> list[int]:
     finally:
         store.close()
     return got
+
+
+# Test keys: one round of bcrypt-pbkdf. Every ``ledger sign`` in a subprocess decrypts its
+# key, and the default (16 rounds, ``ledger.core.keys.DEFAULT_KDF_ROUNDS``, what users get)
+# costs about 0.16 s per unlock on an idle core and several times that on a shared one.
+TEST_KDF_ROUNDS = "1"
+
+
+def openssh_kdf_rounds(data: bytes) -> int:
+    """The bcrypt-pbkdf rounds recorded in an encrypted OpenSSH private key file (PROTOCOL.key:
+    magic, cipher name, kdf name, kdf options = salt string + uint32 rounds)."""
+    import base64
+    import struct
+
+    body = b"".join(line for line in data.splitlines() if line and not line.startswith(b"-----"))
+    blob = base64.b64decode(body)
+    magic = b"openssh-key-v1\0"
+    assert blob.startswith(magic), "not an OpenSSH private key"
+    at = len(magic)
+    fields = []
+    for _ in range(3):
+        (n,) = struct.unpack(">I", blob[at:at + 4])
+        fields.append(blob[at + 4:at + 4 + n])
+        at += 4 + n
+    cipher, kdf, options = fields
+    assert kdf == b"bcrypt", f"kdf {kdf!r}"
+    (salt_len,) = struct.unpack(">I", options[:4])
+    (rounds,) = struct.unpack(">I", options[4 + salt_len:8 + salt_len])
+    return rounds

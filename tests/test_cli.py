@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 import pytest
 
-from core_fixtures import bundle_of, file_state, lines_of, run_ledger
+from core_fixtures import TEST_KDF_ROUNDS, bundle_of, file_state, lines_of, openssh_kdf_rounds, run_ledger
 from ledger.core.merkle import leaf_hash
 
 PASS = "correct horse battery staple"
@@ -67,9 +67,11 @@ def ws(tmp_path_factory) -> Workspace:
     (d / "pass.txt").write_text("another passphrase\nignored second line\n")
     # panel-1: passphrase from the environment; panel-2: from a file. The other keys are
     # unencrypted on request (--no-passphrase), which keeps the many signing steps quick:
-    # decrypting a key deliberately costs time (bcrypt-pbkdf).
-    w.ids["panel-1"] = json.loads(ok(w.run("keygen", "keys/panel-1", "--name", "Panel member 1", "--json")))["key_id"]
-    w.ids["panel-2"] = json.loads(ok(w.run("keygen", "keys/panel-2", "--passphrase-file", "pass.txt", "--json", drop_passphrase=True)))["key_id"]
+    # decrypting a key deliberately costs time (bcrypt-pbkdf), so the encrypted test keys use
+    # one round (TEST_KDF_ROUNDS); the default users get is tested on "default-rounds".
+    cheap = ("--kdf-rounds", TEST_KDF_ROUNDS)
+    w.ids["panel-1"] = json.loads(ok(w.run("keygen", "keys/panel-1", "--name", "Panel member 1", *cheap, "--json")))["key_id"]
+    w.ids["panel-2"] = json.loads(ok(w.run("keygen", "keys/panel-2", "--passphrase-file", "pass.txt", *cheap, "--json", drop_passphrase=True)))["key_id"]
     for name in ("panel-3", "panel-4", "recorder-1", "operator", "outsider"):
         w.ids[name] = json.loads(ok(w.run("keygen", f"keys/{name}", "--no-passphrase", "--json", drop_passphrase=True)))["key_id"]
     ok(w.run(
@@ -116,6 +118,18 @@ def test_keygen_files_modes_and_encryption(ws: Workspace) -> None:
 
     assert read_private_key_file(keys / "panel-2.key", b"another passphrase").public.key_id == ws.ids["panel-2"]
     assert read_public_key_file(keys / "panel-2.pub")[0].key_id == ws.ids["panel-2"]
+
+
+def test_keygen_default_kdf_rounds_are_what_users_get(ws: Workspace) -> None:
+    """Test keys use one round; a key made without --kdf-rounds has the default, 16
+    (as ssh-keygen), and one made with --kdf-rounds 1 has exactly one."""
+    from ledger.core.keys import DEFAULT_KDF_ROUNDS
+
+    assert DEFAULT_KDF_ROUNDS == 16
+    ok(ws.run("keygen", "keys/default-rounds", "--json"))
+    assert openssh_kdf_rounds((ws.dir / "keys" / "default-rounds.key").read_bytes()) == 16
+    assert openssh_kdf_rounds((ws.dir / "keys" / "panel-1.key").read_bytes()) == 1
+    assert openssh_kdf_rounds((ws.dir / "keys" / "panel-2.key").read_bytes()) == 1
 
 
 def test_keygen_without_passphrase_source_refuses_and_writes_nothing(ws: Workspace) -> None:

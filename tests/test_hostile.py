@@ -13,6 +13,7 @@ import json
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,7 +23,7 @@ from core_fixtures import run_ledger, standard_chain
 from ledger.core import canonical
 from ledger.app.audit import verify_path
 from ledger.storage.bundle import read_bundle
-from ledger.errors import LedgerError
+from ledger.errors import InputError, LedgerError
 from ledger.core.statement_file import StatementFile
 from ledger.scoring.process import new_verifier
 
@@ -68,44 +69,112 @@ def _mutations() -> st.SearchStrategy[bytes]:
 HOSTILE_BYTES = st.one_of(_mutations(), st.binary(max_size=300))
 
 
+MISSING = object()
+
+
+def _parse_or_missing(parser, data: bytes):
+    try:
+        return parser(data)
+    except LedgerError:
+        return MISSING
+
+
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(HOSTILE_BYTES)
-def test_canonical_parse_raises_only_canonical_errors(data):
-    for parser in (canonical.parse, canonical.parse_canonical):
-        try:
-            parser(data)
-        except LedgerError:
-            pass
+def test_canonical_parse_accepts_exactly_the_canonical_bytes(data):
+    """``parse_canonical`` accepts ``data`` only if it is byte-identical to the encoding of
+    its value; ``parse`` accepts whatever ``parse_canonical`` does (same value), and what
+    only ``parse`` accepts is refused by the strict parser for not being canonical."""
+    loose = _parse_or_missing(canonical.parse, data)
+    strict = _parse_or_missing(canonical.parse_canonical, data)
+    if strict is not MISSING:
+        assert canonical.encode(strict) == data
+        assert loose is not MISSING and canonical.encode(loose) == data
+    elif loose is not MISSING:
+        assert canonical.encode(loose) != data
+
+
+def _layout(lines: list[bytes], where: int) -> list[tuple[bytes, bool]]:
+    """RAWS with ``lines`` inserted at ``where`` (as the test inserts them), each marked
+    True when it is not the original entry of that position."""
+    raws = list(RAWS)
+    for line in lines:
+        raws.insert(min(where, len(raws)), line)
+    return [(raw, i >= len(RAWS) or raw != RAWS[i]) for i, raw in enumerate(raws)]
+
+
+def _non_canonical(raw: bytes) -> bool:
+    return len(raw) > 65535 or _parse_or_missing(canonical.parse_canonical, raw) is MISSING
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(HOSTILE_BYTES, min_size=1, max_size=6), st.integers(0, 8))
-def test_verifier_reports_violations_and_never_raises(lines, where):
-    raws = list(RAWS)
-    for line in lines:
-        raws.insert(min(where, len(raws)), line)
+def test_verifier_reports_violations_on_the_hostile_entries(lines, where):
+    """Lines inserted among real entries: the entries before them stay clean, every line
+    that is not the original entry of its position has a violation on its own seq, and a
+    line whose bytes are not canonical has exactly one violation, R-7.1 (SPEC 7, rule 1)."""
+    layout = _layout(lines, where)
     verifier = new_verifier()
-    for raw in raws:
-        verifier.feed(raw)
-    verifier.finish()
+    by_seq: dict[int, list[str]] = {}
+    for seq, (raw, _) in enumerate(layout):
+        found = verifier.feed(raw)
+        assert {v.seq for v in found} <= {seq}, "violations name the entry they judge"
+        by_seq[seq] = [v.rule for v in found]
+    assert verifier.finish() == []
+    first = next(seq for seq, (_, changed) in enumerate(layout) if changed)
+    assert all(by_seq[seq] == [] for seq in range(first))
+    for seq, (raw, changed) in enumerate(layout):
+        if changed:
+            assert by_seq[seq], f"entry {seq} ({raw[:60]!r}) has no violation"
+        if _non_canonical(raw):
+            assert by_seq[seq] == ["R-7.1"], (seq, by_seq[seq])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mutations(), st.integers(0, len(RAWS) - 1))
+def test_a_mutated_entry_is_caught_on_its_own_seq(mutated, k):
+    """SPEC 5.3: a change to any byte of any entry is detected at that entry, and the next
+    entry no longer links to it (R-7.5)."""
+    raws = list(RAWS)
+    changed = mutated != raws[k]
+    raws[k] = mutated
+    verifier = new_verifier()
+    found = [(v.seq, v.rule) for raw in raws for v in verifier.feed(raw)] + [(v.seq, v.rule) for v in verifier.finish()]
+    if not changed:
+        assert found == []
+        return
+    assert [seq for seq, _ in found if seq is not None and seq < k] == []
+    assert any(seq == k for seq, _ in found), found
+    if _non_canonical(mutated):
+        assert [rule for seq, rule in found if seq == k] == ["R-7.1"]
+    if k + 1 < len(raws):
+        assert (k + 1, "R-7.5") in found
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lines=st.lists(HOSTILE_BYTES, max_size=5), newline_at_end=st.booleans(), tail=st.binary(max_size=20))
-def test_bundle_reader_and_verify_path_raise_only_ledger_errors(lines, newline_at_end, tail, tmp_path_factory):
+def test_bundle_reader_and_verify_path_give_the_expected_verdict(lines, newline_at_end, tail, tmp_path_factory):
+    """A bundle whose last line lacks its newline, or has a line over 1 MiB, is unreadable
+    (InputError, SPEC 8.1) for both the reader and ``verify_path``. Otherwise the report
+    counts every line, is ok exactly when the lines are the original entries, and its first
+    violation is on the first line that differs from the original entry of its position."""
     data = b"\n".join(list(RAWS[:3]) + lines) + (b"\n" if newline_at_end else tail)
-    try:
-        for _ in read_bundle(io.BytesIO(data)):
-            pass
-    except LedgerError:
-        pass
     path = tmp_path_factory.mktemp("fuzz") / "bundle.jsonl"
     path.write_bytes(data)
     try:
-        report = verify_path(path)
-        assert report.size >= 0
-    except LedgerError:
-        pass
+        read = list(read_bundle(io.BytesIO(data)))
+    except LedgerError as exc:
+        assert isinstance(exc, InputError)
+        with pytest.raises(InputError):
+            verify_path(path)
+        return
+    assert not data or data.endswith(b"\n")
+    report = verify_path(path)
+    assert report.size == len(read)
+    differs = [i for i, raw in enumerate(read) if i >= len(RAWS) or raw != RAWS[i]]
+    assert report.ok == (differs == [])
+    if differs:
+        assert min(v.seq for v in report.violations if v.seq is not None) == differs[0]
 
 
 def _statement_mutations() -> st.SearchStrategy[bytes]:
@@ -126,11 +195,16 @@ def _statement_mutations() -> st.SearchStrategy[bytes]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(_statement_mutations(), st.binary(max_size=200)))
-def test_statement_file_intake_raises_only_ledger_errors(data):
+def test_statement_file_intake_keeps_signatures_bound(data):
+    """Whatever the bytes: a LedgerError, or a file whose signatures are the recorder's over
+    the one statement it signed (a changed statement with a signature left is refused)."""
     try:
-        StatementFile.parse(data)
+        parsed = StatementFile.parse(data)
     except LedgerError:
-        pass
+        return
+    if parsed.signatures:
+        assert parsed.statement.raw == STATEMENT_FILE.statement.raw
+        assert set(parsed.signatures) == set(STATEMENT_FILE.signatures)
 
 
 def test_real_statement_file_parses():
@@ -176,54 +250,72 @@ def test_adversarial_documents_are_refused_quickly_and_in_little_memory(name):
     tracemalloc.stop()
     assert elapsed < 5, f"{name}: {elapsed:.1f} s"
     assert peak < 64 * len(data) + (32 << 20), f"{name}: {peak / 2**20:.0f} MB"
-    # As an entry, every one of them is a violation (R-7.1 or later), never an exception.
-    verifier = new_verifier()
-    assert verifier.feed(data)
+    # As an entry, each is exactly one violation: R-7.1, or R-7.2 for the two that are
+    # canonical JSON but not an entry (SPEC 7, rule 1).
+    expected = "R-7.2" if name in ("deep-in-string-is-fine", "long-string-60k") else "R-7.1"
+    assert [(v.seq, v.rule) for v in new_verifier().feed(data)] == [(0, expected)]
 
 
 # -- the command line ------------------------------------------------------------------------
 
-CLI_BUNDLES = {
-    "random-binary": bytes(range(256)) * 4 + b"\n",
-    "deep-nesting-line": b"[" * 10_000 + b"]" * 10_000 + b"\n",
-    "line-over-1mib": b"x" * ((1 << 20) + 10) + b"\n",
-    "no-final-newline": RAWS[0],
-    "empty": b"",
-    "blank-lines": b"\n\n\n",
-    "crlf": RAWS[0] + b"\r\n",
-    "nul-bytes": b"\x00" * 100 + b"\n",
-    "genesis-twice": RAWS[0] + b"\n" + RAWS[0] + b"\n",
-    "sqlite-magic-then-garbage": b"SQLite format 3\x00" + b"\x00" * 200,
+RANDOM_BINARY = bytes(range(256)) * 4 + b"\n"
+# name -> (bytes, expected exit code, expected (seq, rule) lines for exit 1 or the stderr fragment for exit 2)
+CLI_BUNDLES: dict[str, tuple[bytes, int, Any]] = {
+    "random-binary": (RANDOM_BINARY, 1, [(i, "R-7.1") for i in range(RANDOM_BINARY.count(b"\n"))]),
+    "deep-nesting-line": (b"[" * 10_000 + b"]" * 10_000 + b"\n", 1, [(0, "R-7.1")]),
+    "line-over-1mib": (b"x" * ((1 << 20) + 10) + b"\n", 2, "line 1 is longer than 1048576 bytes"),
+    "no-final-newline": (RAWS[0], 2, "line 1 does not end with a newline"),
+    "empty": (b"", 1, [(None, "R-7.18")]),
+    "blank-lines": (b"\n\n\n", 1, [(0, "R-7.1"), (1, "R-7.1"), (2, "R-7.1")]),
+    "crlf": (RAWS[0] + b"\r\n", 1, [(0, "R-7.1")]),
+    "nul-bytes": (b"\x00" * 100 + b"\n", 1, [(0, "R-7.1")]),
+    "genesis-twice": (RAWS[0] + b"\n" + RAWS[0] + b"\n", 1, [(1, "R-7.4"), (1, "R-7.5"), (1, "R-7.7")]),
+    "sqlite-magic-then-garbage": (b"SQLite format 3\x00" + b"\x00" * 200, 2, "cannot open as a SQLite ledger"),
 }
 
 
 @pytest.mark.parametrize("name", list(CLI_BUNDLES))
-def test_cli_verify_on_hostile_files_exits_1_or_2_with_one_line(name, tmp_path):
+def test_cli_verify_on_hostile_files_gives_the_expected_verdict(name, tmp_path):
+    """Exit 1 with exactly the expected violations (SPEC 8.2), or exit 2 with one line on
+    stderr saying what is wrong; never a traceback."""
+    data, code, expected = CLI_BUNDLES[name]
     path = tmp_path / "input"
-    path.write_bytes(CLI_BUNDLES[name])
-    result = run_ledger("verify", path)
-    assert result.returncode in (1, 2), (result.returncode, result.stderr)
+    path.write_bytes(data)
+    result = run_ledger("verify", path, "--json")
+    assert result.returncode == code, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert "internal error" not in result.stderr
-    if result.returncode == 2:
+    if code == 2:
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert expected in result.stderr and result.stdout == ""
+    else:
+        report = json.loads(result.stdout)
+        assert report["ok"] is False
+        assert [(v["seq"], v["rule"]) for v in report["violations"]] == expected
 
 
-@pytest.mark.parametrize("name", ["truncated", "garbage", "deep", "bad-signature", "float"])
+STATUS_INPUTS = {
+    "truncated": (STATEMENT_BYTES[: len(STATEMENT_BYTES) // 2], "invalid JSON at byte"),
+    "garbage": (b"\xff\xfe" * 50, "invalid UTF-8 at byte 0"),
+    "deep": (b"[" * 5000 + b"]" * 5000 + b"\n", "nesting deeper than 32"),
+    "bad-signature": (STATEMENT_BYTES.replace(b'"sig":"', b'"sig":"A', 1), "$.signatures[0].sig"),
+    "float": (STATEMENT_BYTES.replace(b'"v":1', b'"v":1.0', 1), "float 1.0 not allowed"),
+}
+
+
+@pytest.mark.parametrize("name", list(STATUS_INPUTS))
 def test_cli_statement_status_on_hostile_files(name, tmp_path):
-    data = {
-        "truncated": STATEMENT_BYTES[: len(STATEMENT_BYTES) // 2],
-        "garbage": b"\xff\xfe" * 50,
-        "deep": b"[" * 5000 + b"]" * 5000 + b"\n",
-        "bad-signature": STATEMENT_BYTES.replace(b'"sig":"', b'"sig":"A', 1),
-        "float": STATEMENT_BYTES.replace(b'"v":1', b'"v":1.0', 1),
-    }[name]
+    """A statement file that is not one is refused (exit 1, SPEC 8.2 "other commands") with
+    one line naming the file and what is wrong."""
+    data, fragment = STATUS_INPUTS[name]
+    assert data != STATEMENT_BYTES
     path = tmp_path / "statement.json"
     path.write_bytes(data)
     result = run_ledger("status", path)
-    assert result.returncode in (1, 2), (result.returncode, result.stderr)
+    assert result.returncode == 1, (result.returncode, result.stderr)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
-    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert str(path) in result.stderr and fragment in result.stderr, result.stderr
 
 
 # -- kept regression inputs ------------------------------------------------------------------
@@ -232,26 +324,66 @@ def _regression_files() -> list[Path]:
     return sorted(p for p in REGRESSIONS.iterdir() if p.is_file() and p.name != "README.md")
 
 
+# file -> the verdict on its lines as a bundle ("unreadable": InputError, SPEC 8.1), as
+# exact (seq, rule) pairs; the whole file fed as one entry is [(0, "R-7.1")] unless listed in
+# WHOLE_FILE_R_7_2 (canonical JSON that is not an entry). A new file needs its verdict here.
+REGRESSION_VERDICTS: dict[str, Any] = {
+    "bom-entry.jsonl": [(0, "R-7.1")],
+    "deep-array-100k.json": "unreadable",
+    "deep-brackets-inside-string.json": "unreadable",
+    "depth-33.json": "unreadable",
+    "duplicate-body-key.jsonl": [(1, "R-7.1")],
+    "escaped-quote-then-brackets.json": "unreadable",
+    "float-seq.jsonl": [(1, "R-7.1")],
+    "genesis-then-empty-object.jsonl": [(1, "R-7.2")],
+    "huge-seq.jsonl": [(1, "R-7.1")],
+    "key-id-with-trailing-newline.jsonl": [(1, "R-7.2")],
+    "lone-surrogate-in-name.jsonl": [(1, "R-7.1")],
+    "non-canonical-base64-padding-bits.jsonl": [(1, "R-7.2")],
+    "policy-update-with-bad-policy.jsonl": [(3, "R-7.16")],
+    "prev-with-trailing-newline.jsonl": [(1, "R-7.2")],
+    "seal-key-id-with-trailing-newline.jsonl": [(1, "R-7.2")],
+    "signature-object-with-extra-member.jsonl": [(1, "R-7.2")],
+    "signatures-empty-list.jsonl": [(1, "R-7.2")],
+    "statement-file-bad-public-key.json": [(0, "R-7.2")],
+    "statement-file-key-id-mismatch.json": [(0, "R-7.2")],
+    "statement-file-signed-twice-same-key.json": [(0, "R-7.1")],
+    "statement-file-trailing-garbage.json": "unreadable",
+    "statement-is-array.jsonl": [(1, "R-7.2")],
+    "statement-member-inside-body.jsonl": [(1, "R-7.2")],
+    "time-with-trailing-newline.jsonl": [(1, "R-7.2")],
+}
+WHOLE_FILE_R_7_2 = {"deep-brackets-inside-string.json", "escaped-quote-then-brackets.json"}
+
+
+def test_every_regression_input_has_a_verdict():
+    assert sorted(p.name for p in _regression_files()) == sorted(REGRESSION_VERDICTS)
+
+
 @pytest.mark.parametrize("path", _regression_files(), ids=lambda p: p.name)
 def test_regression_inputs(path):
-    """Each kept input: parsers, statement intake and verifier raise only LedgerError."""
+    """Each kept input: refused by the statement intake (none is a statement file), and
+    judged by the bundle reader and verifier exactly as recorded in REGRESSION_VERDICTS."""
     data = path.read_bytes()
-    for parse in (canonical.parse, canonical.parse_canonical, StatementFile.parse):
+    with pytest.raises(LedgerError):
+        StatementFile.parse(data)
+    for parse in (canonical.parse, canonical.parse_canonical):
         try:
             parse(data)
         except LedgerError:
             pass
+    expected = REGRESSION_VERDICTS[path.name]
     verifier = new_verifier()
     try:
-        for raw in read_bundle(io.BytesIO(data)):
-            verifier.feed(raw)
-    except LedgerError:
-        pass
-    verifier.feed(data)
-    expected = REGRESSIONS / "README.md"
-    assert expected.exists()
+        lines = list(read_bundle(io.BytesIO(data)))
+    except InputError:
+        assert expected == "unreadable"
+    else:
+        found = [(v.seq, v.rule) for raw in lines for v in verifier.feed(raw)] + [(v.seq, v.rule) for v in verifier.finish()]
+        assert found == expected
+    whole = "R-7.2" if path.name in WHOLE_FILE_R_7_2 else "R-7.1"
+    assert [(v.seq, v.rule) for v in new_verifier().feed(data)] == [(0, whole)]
 
 
 def test_regressions_directory_is_not_empty():
     assert len(_regression_files()) >= 5
-    json.dumps([p.name for p in _regression_files()])

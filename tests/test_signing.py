@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from core_fixtures import file_state, run_ledger
+from core_fixtures import file_state, openssh_kdf_rounds, run_ledger
 from ledger.core import canonical
 from ledger.storage.keyfiles import read_private_key_file
 from ledger.core.model import Statement, seal_entry
@@ -315,7 +315,17 @@ def test_keygen_kdf_rounds(tmp_path: Path) -> None:
     result = ledger(tmp_path, "keygen", "k", "--kdf-rounds", "1", "--json")
     assert result.returncode == 0, result.stderr
     assert read_private_key_file(tmp_path / "k.key", PASSPHRASE.encode()).public.key_id == json.loads(result.stdout)["key_id"]
+    assert openssh_kdf_rounds((tmp_path / "k.key").read_bytes()) == 1
     refused(ledger(tmp_path, "keygen", "k2", "--kdf-rounds", "0"), 2)
+    assert not (tmp_path / "k2.key").exists()
+
+
+def test_demo_keys_use_one_kdf_round(demo: Path) -> None:
+    """The demo's passphrase is public (DEMO_PASSPHRASE), so bcrypt-pbkdf rounds protect
+    nothing there: its keys use one round, which keeps every demo signature (and the tests
+    and walkthroughs built on the demo) quick. Keys from ``ledger keygen`` keep 16."""
+    keys = sorted((demo / "d" / "keys").glob("*.key"))
+    assert keys and {openssh_kdf_rounds(k.read_bytes()) for k in keys} == {1}
 
 
 def test_non_ascii_text_under_a_c_locale(demo: Path, tmp_path: Path) -> None:
