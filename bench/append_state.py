@@ -1,6 +1,6 @@
 """What one `ledger append` costs on a large ledger, with and without a state file.
 
-    python bench/append_state.py --db WORK/ledger/ledger.db --state WORK/ledger/ledger.app.snapshot [--full]
+    python bench/append_state.py --db WORK/ledger/ledger.db --state WORK/ledger/ledger.snapshot [--full]
 
 Run it on the work directory of ``bench/run.py --workdir WORK`` (whose 1-process verify
 saved the state file). Each measurement opens the store as a fresh ``ledger append`` does,

@@ -356,7 +356,7 @@ def test_incident_place_shapes_on_raw_signed_entries(place, accepted):
                       attributions=[A.attribution("cdc")], sources=TWO_SOURCES)
     body["place"] = place
     ledger.add("incident.record", body, force=True)
-    rules = ledger.core.verify().rules
+    rules = ledger.verify().rules
     assert (rules == set()) is accepted, rules
     if not accepted:
         assert rules == {"R-7.2"}
@@ -382,5 +382,5 @@ def test_incident_origin_on_raw_signed_entries(origin, accepted):
     body = A.incident("i-1", "2026-01-10", "killing", sources=TWO_SOURCES)
     body["origin"] = origin
     ledger.add("incident.record", body, force=True)
-    rules = ledger.core.verify().rules
+    rules = ledger.verify().rules
     assert rules == (set() if accepted else {"R-7.2"}), rules

@@ -31,8 +31,8 @@ def atomic_file(path: str | os.PathLike[str], *, replace: bool = True) -> Iterat
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     flags = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
-    handle = os.fdopen(os.open(tmp, flags, 0o666), "wb")
-    try:
+    try:  # opened inside: an interrupt right after the file exists still removes it
+        handle = os.fdopen(os.open(tmp, flags, 0o666), "wb")
         with handle:
             yield handle
             handle.flush()
