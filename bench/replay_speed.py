@@ -35,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # the ledger package is the installed one (bin/test or pip install .), never the checkout's
 # ledger/ directory, which lacks ledger.schemas and ledger.cli.
+# ...and so is every child process (`python -c ...`): run from the checkout, Python would put
+# the working directory first on sys.path and import the checkout's ledger/ instead.
+os.environ["PYTHONSAFEPATH"] = "1"
 
 
 def old_module(name: str, path: str, rev: str):
