@@ -95,7 +95,7 @@ BARE_LOOP = r"""
 import json, sys, time, base64
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from nacl.bindings import crypto_sign_open
-from ledger import canonical
+from ledger.core import canonical
 from ledger.storage.bundle import read_bundle
 from ledger.core.model import decode_entry, STATEMENT_CONTEXT, seal_signing_message
 keys = {}

@@ -126,7 +126,7 @@ print(json.dumps(out))
 
 SYNTHETIC = r"""
 import json, resource, sys, time
-from ledger import canonical
+from ledger.core import canonical
 from ledger.storage.bundle import read_bundle
 from ledger.storage.diskstate import DiskState, disk_verifier
 from ledger.scoring.process import scoring_process
