@@ -36,14 +36,15 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(["genesis", "new", "policy-update", "sign", "status", "combine"], "statement_cmd"),
     **dict.fromkeys(["init", "append", "verify", "export", "log"], "ledger_cmd"),
     **dict.fromkeys(["checkpoint", "prove", "check-proof", "publish", "witness"], "transparency_cmd"),
+    **dict.fromkeys(["replay", "explain", "rounds", "commitment"], "scoring_cmd"),
     **dict.fromkeys(
         [
-            "replay", "explain", "rounds", "new-org", "org-lineage", "identify-org", "new-incident", "amend-incident",
-            "retract-incident", "dispute", "resolve-dispute", "new-estimate", "adopt-rules",
-            "open-round", "close-round", "decide", "progress", "dismantled", "commitment",
+            "new-org", "org-lineage", "identify-org", "new-incident", "amend-incident", "retract-incident", "dispute",
+            "resolve-dispute", "new-estimate",
         ],
-        "scoring_cmd",
+        "authoring_cmd",
     ),
+    **dict.fromkeys(["adopt-rules", "open-round", "close-round", "decide", "progress", "dismantled"], "round_cmd"),
     **dict.fromkeys(["import", "robustness", "report"], "people_cmd"),
     "demo": "demo_cmd",
 }

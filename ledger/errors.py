@@ -57,3 +57,12 @@ class StoreError(LedgerError):
 
 class ProofError(LedgerError):
     """A Merkle proof, checkpoint, note or cosignature does not verify."""
+
+
+class OptionError(InputError):
+    """A command-line style value (``ROLE=LOW/BEST/HIGH``, ``ORG:STANCE:CHANNEL``) is malformed;
+    ``option`` names the option it was given to."""
+
+    def __init__(self, message: str, option: str) -> None:
+        super().__init__(message)
+        self.option = option

@@ -19,7 +19,7 @@ from ..core.verify import Violation
 from ..errors import InputError
 from ..scoring.process import ScoringProcess, scoring_process
 from ..scoring.process import new_verifier
-from ..scoring.replay import RankingDocument, replay
+from ..scoring.replay import RankingDocument, decision_verdict, replay
 from ..scoring.state import ScoringState
 from ..storage.store import open_entries
 
@@ -75,14 +75,14 @@ class Snapshot:
         round_ = self.state.rounds[number]
         if round_.decision is None:
             return "pending", f"no decision recorded for round {number} yet ({round_.status})"
-        document = self.document(number)
+        kind = decision_verdict(round_, self.document(number))
         decision = round_.decision
         named = decision["target"] or "no target"
-        if decision["ranking"] != document.digest:
-            return "mismatch", f"the decision at entry {round_.decide_seq} commits to {decision['ranking']}, not to the replayed ranking {document.digest}"
-        if decision["target"] not in document.allowed_targets():
-            return "deviation_justified", (f"the digest matches, but the decision at entry {round_.decide_seq} names {named} instead of the rules' "
-                                           f"selection, with the signed justification: {decision['justification']}")
+        if kind == "mismatch":
+            return kind, f"the decision at entry {round_.decide_seq} commits to {decision['ranking']}, not to the replayed ranking {self.document(number).digest}"
+        if kind == "deviation_justified":
+            return kind, (f"the digest matches, but the decision at entry {round_.decide_seq} names {named} instead of the rules' "
+                          f"selection, with the signed justification: {decision['justification']}")
         return "matches", f"the replay matches the decision at entry {round_.decide_seq} (target: {named})"
 
 

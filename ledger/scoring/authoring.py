@@ -11,8 +11,10 @@ import hashlib
 from typing import Any, Iterable, Mapping, Sequence
 
 from ..core.model import Statement
+from ..errors import InputError, OptionError
 from .replay import replay
 from .state import ScoringState
+from .types import ROLES
 
 
 def statement(type_: str, body: Mapping[str, Any], at: str, ledger_id: str) -> Statement:
@@ -160,8 +162,84 @@ def decision_body(
     if target is _UNSET:
         allowed = document.allowed_targets()
         if len(allowed) != 1:
-            from ..errors import InputError
-
             raise InputError(f"round {number}: the rules leave the choice to the panel among {', '.join(map(str, allowed))}; name --target")
         target = allowed[0]
     return {"round": number, "ranking": document.digest, "target": target, "justification": justification}
+
+
+def split_value(value: str, n: int, what: str, option: str) -> list[str]:
+    """``value`` split at ``:`` into exactly ``n`` parts (``what`` describes them)."""
+    parts = value.split(":")
+    if len(parts) != n:
+        raise OptionError(f"expected {what}, got {value!r}", option)
+    return parts
+
+
+def sources(values: Iterable[str]) -> list[dict[str, str]]:
+    """Sources from ``PUBLISHER:SCALE:DATE:COMMITMENT`` strings (the ``--source`` option)."""
+    return [source(*split_value(v, 4, "PUBLISHER:SCALE:DATE:COMMITMENT", "--source")) for v in values]
+
+
+def incident_from_options(
+    incident_id: str, day: str, date_precision: str, place_state: str, municipality: str | None, kind: str,
+    victims: Sequence[str], attributions: Sequence[str], claims: Sequence[str], sources_: Sequence[str], notes: str | None,
+) -> dict[str, Any]:
+    """An incident body from option strings: victims ``ROLE=LOW[/BEST[/HIGH]]``, attributions
+    ``ORG[:BASIS[:CONFIDENCE]]``, claims ``ORG:STANCE:CHANNEL``, sources as :func:`sources`."""
+    parsed_victims = []
+    for value in victims:
+        role, _, counts = value.partition("=")
+        try:
+            numbers = [int(x) for x in counts.split("/")]
+        except ValueError:
+            raise OptionError(f"expected ROLE=LOW[/BEST[/HIGH]], got {value!r}", "--victim") from None
+        if role not in ROLES or not 1 <= len(numbers) <= 3:
+            raise OptionError(f"expected ROLE=LOW[/BEST[/HIGH]] with a role of {', '.join(ROLES)}, got {value!r}", "--victim")
+        parsed_victims.append(victim(role, *numbers))
+    parsed_attributions = []
+    for value in attributions:
+        parts = value.split(":")
+        parsed_attributions.append(attribution(parts[0], *(parts[1:3])))
+    parsed_claims = [dict(zip(("org", "stance", "channel"), split_value(v, 3, "ORG:STANCE:CHANNEL", "--claim"))) for v in claims]
+    return incident(incident_id, day, kind, victims=parsed_victims, attributions=parsed_attributions, sources=sources(sources_),
+                    state=place_state, municipality=municipality, date_precision=date_precision, claims=parsed_claims, notes=notes)
+
+
+def next_rules(state: ScoringState, body: Any = None, name: str | None = None, where: str = "rules") -> dict[str, Any]:
+    """A ``rules.adopt`` body as the next version: ``body`` (parsed JSON; its version is
+    filled in if absent) or, when None, the default rules."""
+    version = len(state.rules_versions) + 1
+    if body is None:
+        return rules_body(version, name or f"rules version {version}")
+    if not isinstance(body, dict):
+        raise InputError(f"{where}: the rules must be a JSON object")
+    body.setdefault("version", version)
+    if name:
+        body["name"] = name
+    return body
+
+
+def next_round(
+    state: ScoringState, start: str, end: str, decision_date: str, eligible: Iterable[str] = (), left_out: Iterable[str] = (),
+    retrospective: str | None = None, rules_digest: str | None = None, notes: str | None = None,
+) -> dict[str, Any]:
+    """A ``round.open`` body for the next round: the latest rules unless ``rules_digest``;
+    ``left_out`` as ``ORG=REASON``; eligible by default every registered, active
+    organization not left out (R-11.17)."""
+    if rules_digest is None:
+        if state.latest_rules is None:
+            raise InputError("no rules adopted yet: create one with ledger adopt-rules")
+        rules_digest = state.latest_rules.digest
+    number = 1 if state.last_round is None else state.last_round.number + 1
+    reasons = dict(_org_reason(item, "--left-out") for item in left_out)
+    eligible = tuple(eligible)
+    if not eligible:
+        eligible = tuple(o for o in sorted(state.orgs) if state.eligible_now(o) is None and o not in reasons)
+    return round_open(number, rules_digest, start, end, eligible, decision_date, notes, retrospective=retrospective, left_out=reasons)
+
+
+def _org_reason(item: str, option: str) -> tuple[str, str]:
+    org, sep, reason = item.partition("=")
+    if not sep or not org:
+        raise InputError(f"{option} {item!r}: expected ORG=REASON")
+    return org, reason

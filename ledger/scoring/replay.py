@@ -553,3 +553,19 @@ def _select(order: list[str], scores: dict[str, Fraction], rules: Rules) -> dict
         "required_ratio": rules.body["stand_out"]["ratio"],
         "min_score": rules.body["stand_out"]["min_score"],
     }
+
+
+def decision_verdict(round_: Round, document: RankingDocument | None) -> str:
+    """How round ``round_``'s recorded decision compares with its replay (SPEC.md 12):
+    ``"pending"`` (no decision yet), ``"mismatch"`` (the digest differs),
+    ``"deviation_justified"`` (the digest matches, the target is not the rules' selection)
+    or ``"matches"``. ``document`` is the replay; it may be None only while pending."""
+    decision = round_.decision
+    if decision is None:
+        return "pending"
+    assert document is not None
+    if decision["ranking"] != document.digest:
+        return "mismatch"
+    if decision["target"] not in document.allowed_targets():
+        return "deviation_justified"
+    return "matches"
