@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import fcntl
 import time
-import urllib.parse
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import click
 
+from ledger.app.transparency import WitnessState, attach_to_latest, attach_to_note, parse_checkpoint, proof_source
 from ledger.core import merkle, note
-from ledger.log.checkpoints import (
-    format_consistency_proof,
-    parse_consistency_proof,
-    witness_check,
-    witness_config,
-)
-from ledger.errors import InputError, ProofError, StoreError
+from ledger.errors import OptionError, ProofError, StoreError
+from ledger.log.checkpoints import format_consistency_proof
 from ledger.storage.publish import publish as publish_directory
-from ledger.storage.remote import Published, is_published
 from ledger.storage.store import LedgerStore
-from ledger.storage.treestore import log_signer, log_vkey
+from ledger.storage.treestore import log_vkey
 
 from ._common import committed, echo_json, load_key, passphrase_options, read_input, verified, write_atomic
 from ._terminal import progress, say
@@ -50,44 +41,6 @@ def vkey_check(sig_type: int):
         return value
 
     return check
-
-
-
-@contextmanager
-def proof_source(location: str, size: int | None = None) -> Iterator[tuple[bytes, note.Checkpoint, merkle.NodeSource]]:
-    """(checkpoint note, its body, a node source) from a SQLite ledger or a published ledger.
-
-    ``size`` picks the stored checkpoint of that size (SQLite ledgers only)."""
-    if is_published(location):
-        pub = Published(location)
-        data, cp = pub.checkpoint()
-        if size is not None and size != cp.size:
-            raise ProofError(f"{location}: publishes a checkpoint of size {cp.size}, not {size}")
-        yield data, cp, pub.node_source(cp.size)
-        return
-    with LedgerStore.open(Path(location)) as store:
-        if size is None:
-            latest = store.tree.latest_checkpoint()
-            data = latest[2] if latest else None
-        else:
-            data = store.tree.checkpoint_at(size)
-        if data is None:
-            which = "no signed checkpoint" if size is None else f"no signed checkpoint of size {size}"
-            raise StoreError(f"{location}: {which} (sign one with ledger checkpoint --operator-key)")
-        yield data, note.Checkpoint.parse(note.parse_note(data)[0]), store.tree.nodes
-
-
-def _read_lines_of_signatures(data: bytes, source: str) -> list[str]:
-    """Signature lines from a file holding signature lines or a whole (co)signed note."""
-    text = data.decode("utf-8", "replace")
-    if "\n\n" in text:
-        return [s.line() for s in note.parse_note(data)[1]]
-    lines = [line + "\n" for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise InputError(f"{source}: no signature lines")
-    for line in lines:
-        note.parse_signature_line(line)
-    return lines
 
 
 # --------------------------------------------------------------------------- checkpoint
@@ -122,36 +75,17 @@ def checkpoint(path: Path, operator_key: Path | None, passphrase_file, passphras
             return
         if operator_key is not None:
             key = load_key(operator_key, passphrase_file, passphrase_env)
-            context = verified(store).context
-            if key.public.key_id not in context.policy.roles["operator"].key_ids:
-                raise StoreError(f"key {key.public.key_id[:12]} is not an operator key of policy version {context.policy.version}")
-            with store._write_transaction():
-                store.tree.sign_checkpoint(context.origin, log_signer(context.origin, key))
+            verified(store)
+            store.sign_checkpoint_now(key)
             committed(f"signed a checkpoint of {path}")
         latest = store.tree.latest_checkpoint()
         if latest is None:
             raise StoreError(f"{path}: no signed checkpoint yet; sign one with --operator-key")
         data = latest[2]
         if cosignatures:
-            policy = verified(store).context.policy
-            witnesses, _ = witness_config(policy)
-            known = {(w.name, w.key_id): w for w in witnesses}
-            text = note.parse_note(data)[0]
-            lines = []
-            for file in cosignatures:
-                for line in _read_lines_of_signatures(read_input(file, "cosignature"), str(file)):
-                    sig = note.parse_signature_line(line)
-                    w = known.get((sig.name, sig.key_id))
-                    if w is None:
-                        raise ProofError(f"{file}: cosignature by {sig.name}+{sig.key_id.hex()} which is not a witness of policy version {policy.version}")
-                    note.verify_cosignature(text, line, w)
-                    lines.append(line)
-            existing = {s.line() for s in note.parse_note(data)[1]}
-            new = note.add_signature_lines(data, [x for x in dict.fromkeys(lines) if x not in existing])
-            with store._write_transaction():
-                store.tree.replace_checkpoint_note(data, new)
+            verified(store)
+            data = attach_to_latest(store, data, ((str(f), read_input(f, "cosignature")) for f in cosignatures))
             committed(f"attached cosignatures to the latest checkpoint of {path}")
-            data = new
     if out is not None:
         write_atomic(out, data)
     click.echo(data.decode("utf-8"), nl=False)
@@ -276,21 +210,6 @@ def witness() -> None:
     """
 
 
-def _origin_dir(state: Path, origin: str) -> Path:
-    return state / urllib.parse.quote(origin, safe="")
-
-
-@contextmanager
-def _locked(state: Path) -> Iterator[None]:
-    state.mkdir(parents=True, exist_ok=True)
-    with open(state / ".lock", "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
 @witness.command("key")
 @click.argument("key_file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--name", required=True, help="The witness's name (a host-like name).")
@@ -331,43 +250,14 @@ def witness_cosign(checkpoint_file: Path, key_file: Path, name: str, state: Path
         --state ./w-state --ledger ledger.db --at 1767225600
     """
     data = read_input(checkpoint_file, "checkpoint")
-    try:
-        body = note.Checkpoint.parse(note.parse_note(data)[0])
-    except ProofError as exc:
-        raise ProofError(f"{checkpoint_file}: {exc.message}") from None
+    parse_checkpoint(data, str(checkpoint_file))
     key = load_key(key_file, passphrase_file, passphrase_env)
     timestamp = int(time.time()) if at is None else at
-    with _locked(state):
-        odir = _origin_dir(state, body.origin)
-        pinned_file = odir / "log.vkey"
-        pinned = pinned_file.read_text(encoding="utf-8").strip() if pinned_file.is_file() else None
-        if pinned is not None and log_key is not None and log_key != pinned:
-            raise ProofError(f"--log-key differs from the key pinned for {body.origin} in {pinned_file}")
-        vkey = pinned or log_key
-        if vkey is None:
-            raise click.UsageError(f"first checkpoint from {body.origin}: give --log-key")
-        log_verifier = note.NoteVerifier.from_string(vkey)
-        latest_file = odir / "latest.note"
-        old = latest_file.read_bytes() if latest_file.is_file() else None
-        proof = None
-        if old is not None:
-            old_size = note.Checkpoint.parse(note.parse_note(old)[0]).size
-            if proof_file is not None:
-                proof = parse_consistency_proof(read_input(proof_file, "consistency proof"))
-            elif ledger_location is not None and 0 < old_size < body.size:
-                with proof_source(ledger_location) as (_, served, nodes):
-                    if served.size < body.size:
-                        raise InputError(f"{ledger_location}: has {served.size} entries, fewer than the checkpoint's {body.size}")
-                    proof = (old_size, merkle.consistency_proof(old_size, body.size, nodes))
-        cp = witness_check(data, log_verifier, old, proof)
-        line = note.cosign(cp.format(), timestamp, note.NoteSigner(name, key))
-        cosigned = note.add_signature_lines(data, [line])
-        odir.mkdir(parents=True, exist_ok=True)
-        (odir / "cosigned").mkdir(exist_ok=True)
-        write_atomic(odir / "cosigned" / f"{cp.size:012d}-{cp.root_hash.hex()[:16]}-{timestamp}.note", cosigned)
-        if pinned is None:
-            write_atomic(pinned_file, (vkey + "\n").encode("utf-8"))
-        write_atomic(latest_file, cosigned)
+    proof = None if proof_file is None else (lambda: read_input(proof_file, "consistency proof"))
+    try:
+        cp, line, cosigned = WitnessState(state).cosign(data, note.NoteSigner(name, key), timestamp, log_key, proof, ledger_location)
+    except OptionError as exc:
+        raise click.UsageError(str(exc)) from None
     if out is not None:
         write_atomic(out, cosigned)
         say(f"cosigned {cp.origin} size {cp.size}; wrote {out}", err=True)
@@ -388,26 +278,7 @@ def witness_attach(checkpoint_file: Path, cosignature_files, witnesses, out: Pat
       ledger witness attach checkpoint.txt w1.sig w2.sig --out checkpoint.cosigned
     """
     data = read_input(checkpoint_file, "checkpoint")
-    text, existing = note.parse_note(data)
-    known = {(w.name, w.key_id): w for w in map(note.NoteVerifier.from_string, witnesses)}
-    seen = {s.line() for s in existing}
-    lines = []
-    for file in cosignature_files:
-        raw = read_input(file, "cosignature")
-        if b"\n\n" in raw and note.parse_note(raw)[0] != text:
-            raise ProofError(f"{file}: is a note over another checkpoint text")
-        for line in _read_lines_of_signatures(raw, str(file)):
-            if line in seen:
-                continue
-            if known:
-                sig = note.parse_signature_line(line)
-                w = known.get((sig.name, sig.key_id))
-                if w is None:
-                    raise ProofError(f"{file}: signature by {sig.name}+{sig.key_id.hex()} is not from a given witness")
-                note.verify_cosignature(text, line, w)
-            seen.add(line)
-            lines.append(line)
-    result = note.add_signature_lines(data, lines)
+    result = attach_to_note(data, ((str(f), read_input(f, "cosignature")) for f in cosignature_files), witnesses)
     if out is not None:
         write_atomic(out, result)
     else:

@@ -375,6 +375,21 @@ class LedgerStore:
         self._unsigned = False
         return note_bytes
 
+    def sign_checkpoint_now(self, key: SigningKey) -> bytes:
+        """Sign a checkpoint of the current tree with ``key``, which must be an operator key of
+        the policy in force; the tree store refuses one inconsistent with an earlier one."""
+        context = self.verifier().context
+        assert context.policy is not None and context.origin is not None
+        if key.public.key_id not in context.policy.roles["operator"].key_ids:
+            raise StoreError(f"key {key.public.key_id[:12]} is not an operator key of policy version {context.policy.version}")
+        with self._write_transaction():
+            return self.tree.sign_checkpoint(context.origin, log_signer(context.origin, key))
+
+    def replace_checkpoint_note(self, old_note: bytes, new_note: bytes) -> None:
+        """Replace a stored checkpoint note by the same checkpoint with more signatures."""
+        with self._write_transaction():
+            self.tree.replace_checkpoint_note(old_note, new_note)
+
     @contextmanager
     def _write_transaction(self) -> Iterator[None]:
         try:
