@@ -28,11 +28,6 @@ def _colour(text: str, fg: str) -> str:
 # -- import --------------------------------------------------------------------------------
 
 
-def _reason_kind(reason: str) -> str:
-    """The kind of a skip reason, for the summary: its words before the first parenthesis."""
-    return reason.split(" (")[0].strip() or reason
-
-
 @click.command("import")
 @PATH_ARG
 @click.option("--csv", "csv_file", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The export or spreadsheet, one incident per row (SPEC.md 17).")
@@ -78,25 +73,13 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
       ledger import demo/ledger.db --csv incidents.csv --key demo/keys/recorder-1.key --dry-run
       ledger import ledger.db --csv sheet.csv --mapping examples/mappings/regional-sheet.json ...
     """
-    import csv as csv_module
     import hashlib
     import time
-    from collections import Counter
 
-    from ledger.errors import StoreError
-    from ledger.app.import_formats import FORMATS, Actors, Context, Places
-    from ledger.app.importer import (
-        Importer,
-        Problem,
-        check_batch,
-        held_incidents,
-        read_mapping,
-        row_problems,
-        sign_rows,
-        statements_of,
-    )
+    from ledger.app.import_formats import FORMATS
+    from ledger.app.import_run import ImportRun
+    from ledger.app.importer import read_mapping
     from ledger.core.keys import SigningKey
-    from ledger.scoring.process import scoring_process
     from ledger.storage.store import LedgerStore
 
     if operator_key is None and not dry_run:
@@ -121,82 +104,16 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
         with LedgerStore.open(path, readonly=dry_run, state=None if dry_run else state_file) as store:
             with progress("loading ledger", store.size) as bar:
                 verifier = store.verifier(progress=bar)  # the store's own state: verified once
-            process = scoring_process(verifier)
-            assert process is not None
-            state = process.state
-            held = held_incidents(store.conn.execute(
-                "SELECT type, raw FROM entries WHERE type IN ('incident.record', 'incident.amend', 'incident.retract') ORDER BY seq"))
-            context = Context(fmt.name, release, Actors(state, actors_file), Places(regions_file)) if fmt and release else None
-            importer = Importer(csv_file, state, held, mapping=mapping, fmt=fmt, context=context)
-            reason = f"revised in {fmt.title} {release}"[:200] if fmt and release else ""
-            # Pass 1: read and judge every row, keep nothing but counts, ids and problems.
-            counts: Counter[str] = Counter()
-            reasons: Counter[str] = Counter()
-            problems: list[Problem] = []
-            seen: set[str] = set()
-            planned = 0
-            skipped_out = None
-            try:
-                with progress("checking rows") as bar:
-                    for outcome in importer.outcomes():
-                        counts[outcome.action] += 1
-                        seen.add(outcome.record)
-                        if outcome.action == "problem":
-                            problems.extend(outcome.problems)
-                        elif outcome.action == "skip":
-                            reasons[_reason_kind(outcome.reason)] += 1
-                            if skipped_out is None:
-                                handle = open(skipped_path, "w", encoding="utf-8", newline="")
-                                skipped_out = (handle, csv_module.writer(handle))
-                                skipped_out[1].writerow(["row", "reason", *importer.header])
-                            skipped_out[1].writerow([outcome.row, outcome.reason, *outcome.cells])
-                        elif outcome.action in ("record", "amend"):
-                            planned += len(outcome.bodies)
-                        bar(1)
-            finally:
-                if skipped_out is not None:
-                    skipped_out[0].close()
-            missing = sorted(i for i, h in held.items() if fmt and h.dataset == fmt.name and not h.retracted and h.record not in seen)
+            run = ImportRun(store, verifier, csv_file, fmt, release, mapping, actors_file, regions_file, skipped_path)
+            with progress("checking rows") as bar:
+                problems = run.check(retract_missing, bar)
             if problems:
-                _refuse(problems, counts, csv_file, as_json)
-            retractions = [(0, "incident.retract", {"incident_id": i, "reason": f"absent from {fmt.title} {release}"[:200]})
-                           for i in missing] if retract_missing and fmt else []
-            planned += len(retractions)
-            first = store.size
-            ids: list[str] = []
-
-            def batches():
-                batch: list[tuple[int, str, dict]] = []
-                for outcome in importer.outcomes() if planned > len(retractions) else ():
-                    if outcome.action in ("record", "amend"):
-                        for type_, body in statements_of(outcome, held, reason):
-                            batch.append((outcome.row, type_, body))
-                    if len(batch) >= batch_size:
-                        yield batch
-                        batch = []
-                batch.extend(retractions)
-                if batch:
-                    yield batch
-
-            # Pass 2: sign and append (or, for a dry run, check in memory) batch by batch.
-            with progress("checking statements" if dry_run else "appending", planned) as bar:
-                for batch in batches():
-                    ids.extend(body.get("incident_id") or body["incident"]["incident_id"] for _, _, body in batch)
-                    if dry_run:
-                        problems = check_batch(verifier, batch, recorder, operator, stamp, ignore_seal=operator_key is None)
-                    else:
-                        items = sign_rows(verifier, batch, recorder, stamp)
-                        problems, collect = row_problems(batch)
-                        try:
-                            entries = store.append_many(items, operator, on_violation=collect)
-                        except StoreError:
-                            if not problems:
-                                raise
-                        else:
-                            committed.extend(e.seq for e in entries)
+                _refuse(problems, run.counts, csv_file, as_json)
+            with progress("checking statements" if dry_run else "appending", run.planned) as bar:
+                for size, problems in run.append(batch_size, recorder, operator, stamp, committed, dry_run, operator_key is None):
                     if problems:
-                        _refuse(problems, counts, csv_file, as_json, committed)
-                    bar(len(batch))
+                        _refuse(problems, run.counts, csv_file, as_json, committed)
+                    bar(size)
     except KeyboardInterrupt:
         if committed:
             fail(f"interrupted after {len(committed)} {'entry was' if len(committed) == 1 else 'entries were'} committed ({committed[0]}..{committed[-1]}); "
@@ -205,41 +122,40 @@ def import_cmd(path: Path, csv_file: Path, fmt_name: str | None, release: str | 
     try:
         elapsed = time.monotonic() - started
         appended = 0 if dry_run else len(committed)
-        summary = {
-            "ok": True, "dry_run": dry_run, "format": fmt_name, "release": release,
-            "rows": sum(counts.values()), "recorded": counts["record"], "amended": counts["amend"], "unchanged": counts["unchanged"],
-            "skipped": counts["skip"], "skipped_file": str(skipped_path) if counts["skip"] else None,
-            "skip_reasons": dict(reasons), "unresolved_actors": dict(context.actors.unresolved) if context else {},
-            "missing": missing, "retracted": len(retractions), "statements": planned, "appended": appended,
-            "first_seq": first, "last_seq": first + planned - 1, "incidents": ids, "time": stamp,
-        }
+        summary = run.summary(dry_run, appended, stamp)
         if as_json:
             echo_json(summary)
             return
-        what = f"{fmt.title} {release}" if fmt else str(csv_file)
-        say(f"{what}: {summary['rows']} row(s): {counts['record']} new, {counts['amend']} revised, "
-                   f"{counts['unchanged']} unchanged, {counts['skip']} skipped")
-        for kind, n in reasons.most_common():
-            say(f"  skipped {n}: {clean(kind)}")
-        if counts["skip"]:
-            say(f"  skipped rows, with the reason, in {skipped_path}")
-        if context and context.actors.unresolved:
-            top = sorted(context.actors.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
-            say("  actors not resolved to an organization: " + "; ".join(f"{clean(n)} ({c})" for n, c in top))
-        if missing:
-            verb = "retracted" if retract_missing else "not in this export (--retract-missing retracts them)"
-            say(f"  {len(missing)} incident(s) recorded from earlier exports {verb}: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
-        if dry_run:
-            say(f"dry run: {planned} incident(s) would be appended as entries {first}..{first + planned - 1}; nothing was written")
-        elif appended:
-            click.echo(_colour(f"appended {appended} incident(s) as entries {committed[0]}..{committed[-1]}", "green")
-                       + f" ({elapsed:.1f} s)")
-        else:
-            say("nothing to append: the ledger already holds every row of this file")
+        _print_import(run, summary, csv_file, retract_missing, dry_run, committed, elapsed)
     except KeyboardInterrupt:
         if committed:
             fail(f"interrupted after the import had committed all {len(committed)} entries ({committed[0]}..{committed[-1]})", 130)
         raise
+
+
+def _print_import(run, summary: dict, csv_file: Path, retract_missing: bool, dry_run: bool, committed: list[int], elapsed: float) -> None:
+    """The import's result for people."""
+    counts, fmt, context, missing, planned, first = run.counts, run.fmt, run.context, run.missing, run.planned, run.first
+    what = f"{fmt.title} {run.release}" if fmt else str(csv_file)
+    say(f"{what}: {summary['rows']} row(s): {counts['record']} new, {counts['amend']} revised, "
+        f"{counts['unchanged']} unchanged, {counts['skip']} skipped")
+    for kind, n in run.reasons.most_common():
+        say(f"  skipped {n}: {clean(kind)}")
+    if counts["skip"]:
+        say(f"  skipped rows, with the reason, in {run.skipped_path}")
+    if context and context.actors.unresolved:
+        top = sorted(context.actors.unresolved.items(), key=lambda kv: (-kv[1], kv[0]))[:10]
+        say("  actors not resolved to an organization: " + "; ".join(f"{clean(n)} ({c})" for n, c in top))
+    if missing:
+        verb = "retracted" if retract_missing else "not in this export (--retract-missing retracts them)"
+        say(f"  {len(missing)} incident(s) recorded from earlier exports {verb}: {', '.join(missing[:10])}{' …' if len(missing) > 10 else ''}")
+    if dry_run:
+        say(f"dry run: {planned} incident(s) would be appended as entries {first}..{first + planned - 1}; nothing was written")
+    elif summary["appended"]:
+        click.echo(_colour(f"appended {summary['appended']} incident(s) as entries {committed[0]}..{committed[-1]}", "green")
+                   + f" ({elapsed:.1f} s)")
+    else:
+        say("nothing to append: the ledger already holds every row of this file")
 
 
 def _refuse(problems, counts, csv_file: Path, as_json: bool, committed: list[int] | None = None) -> None:
@@ -279,15 +195,11 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
       ledger robustness demo/ledger.db --round 1
       ledger robustness demo/ledger.db --round 3 --samples 2000 --seed 7 --json
     """
-    from ledger.scoring.robustness import analyse
+    from ledger.scoring.robustness import analyse, is_spread
     from ledger.scoring.rules import parse_decimal
 
-    try:
-        parse_decimal(spread)
-        if not spread.replace(".", "", 1).isdigit():
-            raise ValueError
-    except ValueError:
-        raise click.BadParameter(f"expected a decimal such as 0.25, got {spread!r}", param_hint="--spread") from None
+    if not is_spread(spread):
+        raise click.BadParameter(f"expected a decimal such as 0.25, got {spread!r}", param_hint="--spread")
     snapshot = _load(path)
     with progress(f"round {number}", samples) as bar:
         report = analyse(snapshot.state, number, samples=samples, seed=seed, spread=spread, progress=bar)

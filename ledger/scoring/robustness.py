@@ -203,3 +203,12 @@ def _verdict(target: str | None, top: list[str], rows: list[dict[str, Any]], sam
         return (f"{target} is selected in {share} of the perturbed rankings: the choice depends on the weights "
                 f"or the attribution treatment more than the 0.9 benchmark allows.")
     return f"{target} is selected in only {share} of the perturbed rankings: the selection is fragile."
+
+
+def is_spread(text: str) -> bool:
+    """Whether ``text`` is a plain decimal such as ``0.25``, as ``--spread`` takes."""
+    try:
+        parse_decimal(text)
+    except ValueError:
+        return False
+    return text.replace(".", "", 1).isdigit()
