@@ -8,13 +8,12 @@ from pathlib import Path
 
 import click
 
-from ledger.core import canonical
-from ledger.core.authoring import genesis_statement, policy_update_statement
-from ledger.errors import AuthorityError, InputError, LedgerError
-from ledger.storage.keyfiles import read_public_key_file
-from ledger.core.model import Statement
-from ledger.core.policy import Policy
 from ledger.app.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
+from ledger.app.statements import parse_body, policy_change
+from ledger.core.authoring import genesis_statement
+from ledger.core.model import Statement
+from ledger.errors import InputError, LedgerError, OptionError
+from ledger.storage.keyfiles import read_public_key_file
 from ledger.core.statement_file import SignatureFile, StatementFile, combine as combine_files
 
 from ._common import at_option, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
@@ -120,15 +119,9 @@ def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
     if (ledger_path is None) == (ledger_id is None):
         raise click.UsageError("give exactly one of --ledger or --ledger-id")
     view = ledger_view(ledger_path) if ledger_path is not None else None
-    if view is not None:
-        ledger_id = view.ledger_id
+    ledger_id = view.ledger_id if view is not None else ledger_id
     data = click.get_binary_stream("stdin").read() if str(body_file) == "-" else read_input(body_file, "body")
-    try:
-        body = canonical.parse(data.strip())
-    except LedgerError as exc:
-        raise InputError(f"{body_file}: {exc.message}") from None
-    if not isinstance(body, dict):
-        raise InputError(f"{body_file}: the body must be a JSON object")
+    body = parse_body(data, str(body_file))
     write_new_statement(Statement.build(statement_type, body, resolve_at(at), ledger_id), out, view)
 
 
@@ -152,41 +145,11 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
         --remove 3fa1…(old key id) --reason "scheduled rotation" --out rotate.json
     """
     view = ledger_view(ledger_path)
-    policy: Policy = view.policy
-    add = []
-    for item in adds:
-        role, _, file = item.partition("=")
-        if not file:
-            raise click.BadParameter(f"expected ROLE=PUBFILE, got {item!r}", param_hint="--add")
-        public, label = read_public_key_file(Path(file))
-        add.append((role, public, label))
-    parsed: dict[str, int] = {}
-    for item in thresholds:
-        role, _, value = item.partition("=")
-        if not value.isdigit():
-            raise click.BadParameter(f"expected ROLE=N, got {item!r}", param_hint="--threshold")
-        parsed[role] = int(value)
-    statement = policy_update_statement(
-        view.ledger_id,
-        policy,
-        resolve_at(at),
-        reason=reason,
-        add=add,
-        remove=[_full_key_id(policy, k, "--remove") for k in removes],
-        revoke=[_full_key_id(policy, k, "--revoke") for k in revokes],
-        thresholds=parsed,
-    )
+    try:
+        statement = policy_change(view, resolve_at(at), reason, adds, removes, revokes, thresholds)
+    except OptionError as exc:
+        raise click.BadParameter(str(exc), param_hint=exc.option) from None
     write_new_statement(statement, out, view)
-
-
-def _full_key_id(policy: Policy, prefix: str, option: str) -> str:
-    """The one key id of ``policy`` that starts with ``prefix``; an ambiguous or unknown
-    prefix is refused (revocation is permanent: never guess which key was meant)."""
-    matches = sorted(k for k in policy.keys if prefix and k.startswith(prefix.lower()))
-    if len(matches) != 1:
-        found = "no key" if not matches else f"{len(matches)} keys ({', '.join(m[:12] for m in matches)})"
-        raise AuthorityError(f"{option} {prefix!r} matches {found} of policy version {policy.version}; give the key id")
-    return matches[0]
 
 
 def _show_statement(document: StatementFile, view: LedgerView | None) -> None:
@@ -279,28 +242,13 @@ def status(statement_file: Path, ledger_path: str | None, as_json: bool) -> None
         raise click.UsageError("--ledger is required to judge a statement other than a genesis")
     view = ledger_view(ledger_path) if ledger_path is not None else None
     result = check(document, view)
-    status_ = result.status
     if as_json:
-        threshold = status_.threshold if status_ is not None else None
-        echo_json({
-            "type": document.statement.type,
-            "statement_digest": document.statement.digest.hex(),
-            "role": threshold.role if threshold else None,
-            "threshold": threshold.threshold if threshold else None,
-            "signed": sorted(threshold.signed) if threshold else [],
-            "missing": sorted(threshold.missing) if threshold else [],
-            "missing_added_keys": sorted(status_.missing_added) if status_ else [],
-            "signers": {k: result.label(k) for k in sorted(document.signatures)},
-            "waiting": result.waiting(),
-            "failures": [{"rule": v.rule, "message": v.message} for v in result.failures],
-            "complete": bool(status_ is not None and status_.complete),
-            "ready": result.ready,
-        })
+        echo_json(result.to_json(document))
         raise SystemExit(0 if result.ready else 1)
     say(f"{statement_file}:")
     _show_statement(document, view)
-    if status_ is not None:
-        threshold = status_.threshold
+    if result.status is not None:
+        threshold = result.status.threshold
         say(f"signatures of role {threshold.role}: {signature_count(threshold)}")
         for label in result.labels(threshold.signed):
             say(f"  signed   {label}")

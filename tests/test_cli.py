@@ -413,7 +413,7 @@ def test_key_prefix_resolution_never_guesses() -> None:
     from collections import defaultdict
 
     from core_fixtures import KeyRing
-    from ledger.cli.statement_cmd import _full_key_id
+    from ledger.app.statements import full_key_id
     from ledger.errors import AuthorityError
     from ledger.core.policy import Policy, build_policy_json
 
@@ -427,7 +427,7 @@ def test_key_prefix_resolution_never_guesses() -> None:
         by_digit[key_id[0]].append(key_id)
     shared = next(ids for ids in by_digit.values() if len(ids) >= 2)
     with pytest.raises(AuthorityError, match=f"matches {len(shared)} keys"):
-        _full_key_id(policy, shared[0][0], "--revoke")
+        full_key_id(policy, shared[0][0], "--revoke")
     for key_id in shared:
         unique = next(key_id[:n] for n in range(1, 65) if sum(k.startswith(key_id[:n]) for k in policy.keys) == 1)
-        assert _full_key_id(policy, unique.upper(), "--revoke") == key_id
+        assert full_key_id(policy, unique.upper(), "--revoke") == key_id

@@ -23,3 +23,12 @@ def test_every_listed_command_resolves() -> None:
     for name in main.list_commands(ctx):
         command = main.get_command(ctx, name)
         assert command is not None and command.name == name
+
+
+def test_no_command_module_is_over_300_lines() -> None:
+    """Commands parse, call the library and print (issue 14): logic lives in ``ledger``."""
+    from pathlib import Path
+
+    cli = Path(__file__).resolve().parent.parent / "cli"
+    long = {p.name: n for p in sorted(cli.glob("*.py")) if (n := len(p.read_text(encoding="utf-8").splitlines())) > 300}
+    assert not long, f"cli modules over 300 lines: {long}"

@@ -116,6 +116,25 @@ class Preflight:
         """Labels of ``key_ids``, sorted by name (then key id)."""
         return [self.label(k) for k in sorted(key_ids, key=lambda k: (self.label(k).lower(), k))]
 
+    def to_json(self, document: StatementFile) -> dict[str, Any]:
+        """This judgement of ``document`` as ``ledger status --json`` prints it."""
+        status = self.status
+        threshold = status.threshold if status is not None else None
+        return {
+            "type": document.statement.type,
+            "statement_digest": document.statement.digest.hex(),
+            "role": threshold.role if threshold else None,
+            "threshold": threshold.threshold if threshold else None,
+            "signed": sorted(threshold.signed) if threshold else [],
+            "missing": sorted(threshold.missing) if threshold else [],
+            "missing_added_keys": sorted(status.missing_added) if status else [],
+            "signers": {k: self.label(k) for k in sorted(document.signatures)},
+            "waiting": self.waiting(),
+            "failures": [{"rule": v.rule, "message": v.message} for v in self.failures],
+            "complete": bool(status is not None and status.complete),
+            "ready": self.ready,
+        }
+
 
 def signature_count(threshold: Any) -> str:
     """"2 signed, 3 required: not yet met" (distinct keys of the role)."""
