@@ -54,6 +54,16 @@ def signature_lines(data: bytes, source: str) -> list[str]:
     return lines
 
 
+def _check_cosignature(known: dict[tuple[str, bytes], note.NoteVerifier], text: str, line: str, before: str, after: str) -> None:
+    """Verify cosignature ``line`` over ``text`` by one of ``known``; else refuse, naming the
+    signer (``name+keyid``) between ``before`` and ``after``."""
+    sig = note.parse_signature_line(line)
+    w = known.get((sig.name, sig.key_id))
+    if w is None:
+        raise ProofError(f"{before}{sig.name}+{sig.key_id.hex()}{after}")
+    note.verify_cosignature(text, line, w)
+
+
 def attach_to_latest(store: LedgerStore, data: bytes, files: Iterable[tuple[str, bytes]]) -> bytes:
     """Add to the store's latest checkpoint ``data`` the cosignatures in ``files`` ((name,
     bytes), read as they are needed), each from a witness of the policy in force; returns
@@ -66,11 +76,7 @@ def attach_to_latest(store: LedgerStore, data: bytes, files: Iterable[tuple[str,
     lines = []
     for name, raw in files:
         for line in signature_lines(raw, name):
-            sig = note.parse_signature_line(line)
-            w = known.get((sig.name, sig.key_id))
-            if w is None:
-                raise ProofError(f"{name}: cosignature by {sig.name}+{sig.key_id.hex()} which is not a witness of policy version {policy.version}")
-            note.verify_cosignature(text, line, w)
+            _check_cosignature(known, text, line, f"{name}: cosignature by ", f" which is not a witness of policy version {policy.version}")
             lines.append(line)
     existing = {s.line() for s in note.parse_note(data)[1]}
     new = note.add_signature_lines(data, [x for x in dict.fromkeys(lines) if x not in existing])
@@ -92,11 +98,7 @@ def attach_to_note(data: bytes, files: Iterable[tuple[str, bytes]], witnesses: I
             if line in seen:
                 continue
             if known:
-                sig = note.parse_signature_line(line)
-                w = known.get((sig.name, sig.key_id))
-                if w is None:
-                    raise ProofError(f"{name}: signature by {sig.name}+{sig.key_id.hex()} is not from a given witness")
-                note.verify_cosignature(text, line, w)
+                _check_cosignature(known, text, line, f"{name}: signature by ", " is not from a given witness")
             seen.add(line)
             lines.append(line)
     return note.add_signature_lines(data, lines)
