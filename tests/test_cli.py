@@ -404,9 +404,12 @@ def test_policy_update_refuses_ambiguous_key_prefix(ready: Workspace) -> None:
     line = refused(ready.run("policy-update", "ledger.db", "--revoke", prefix, "--reason", "x", "--out", "never.json"), 1)
     assert expected in line, line
     assert not (ready.dir / "never.json").exists()
-    # the full id is accepted
-    out = ok(ready.run("policy-update", "ledger.db", "--revoke", best[0][:20], "--reason", "x"))
-    assert json.loads(out)["statement"]["body"]["revoke"] == [best[0]]
+    # a unique prefix is accepted. The key revoked is a panel key: recorder and operator have one
+    # key each, and a policy that leaves a role empty is refused when the statement is created.
+    panel = {ready.ids[n] for n in ("panel-1", "panel-2", "panel-4")}
+    chosen = next((key for key in best if key in panel), ready.ids["panel-4"])
+    out = ok(ready.run("policy-update", "ledger.db", "--revoke", chosen[:20], "--reason", "x"))
+    assert json.loads(out)["statement"]["body"]["revoke"] == [chosen]
 
 
 def test_key_prefix_resolution_never_guesses() -> None:
