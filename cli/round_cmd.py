@@ -112,12 +112,18 @@ def decide(path, number, target, no_target, justification, at, out) -> None:
     emit(loaded, "round.decide", body, at, out)
 
 
+def _target_report_options(f):
+    """--org, --date and --summary: the options of target.progress and target.dismantled."""
+    for option in reversed([click.option("--org", required=True), click.option("--date", "day", required=True),
+                            click.option("--summary", required=True)]):
+        f = option(f)
+    return f
+
+
 @click.command()
 @PATH_ARG
 @ROUND_OPT
-@click.option("--org", required=True)
-@click.option("--date", "day", required=True)
-@click.option("--summary", required=True)
+@_target_report_options
 @click.option("--source", "sources", multiple=True, metavar="PUBLISHER:SCALE:DATE:COMMITMENT")
 @at_option
 @OUT_OPT
@@ -135,9 +141,7 @@ def progress(path, number, org, day, summary, sources, at, out) -> None:
 @click.command()
 @PATH_ARG
 @ROUND_OPT
-@click.option("--org", required=True)
-@click.option("--date", "day", required=True)
-@click.option("--summary", required=True)
+@_target_report_options
 @at_option
 @OUT_OPT
 def dismantled(path, number, org, day, summary, at, out) -> None:
