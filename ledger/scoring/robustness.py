@@ -198,8 +198,8 @@ def _score(state: ScoringState, number: int, rules: Rules) -> dict[str, Any]:
     return replay(probe, number, rules_digest=PROBE).document
 
 
-class _Round:
-    """One round, ready to be scored with any :class:`Inputs`."""
+class Analysis:
+    """One round, ready to be scored with any :class:`Inputs` (``base``: every input as committed)."""
 
     def __init__(self, state: ScoringState, number: int, places: Mapping[int, str]) -> None:
         round_ = state.rounds.get(number)
@@ -275,7 +275,7 @@ def _spread(name: str, text: str) -> Fraction:
     return value
 
 
-def _scenarios(r: _Round, ratio_spread: Fraction, min_score_spread: Fraction) -> Iterator[tuple[str, str, str | None, str, Inputs]]:
+def _scenarios(r: Analysis, ratio_spread: Fraction, min_score_spread: Fraction) -> Iterator[tuple[str, str, str | None, str, Inputs]]:
     """The one-at-a-time scenarios (SPEC.md 12.10), in their order: (input, value, org,
     label, inputs); every input other than the one named is as committed."""
     base, c = r.base, r.committed
@@ -287,9 +287,9 @@ def _scenarios(r: _Round, ratio_spread: Fraction, min_score_spread: Fraction) ->
         for level in POINTS:
             yield ("estimates", level, None, f"every {r.metric} estimate at its {level}",
                    dataclasses.replace(base, estimates=dict.fromkeys(r.estimates, level)))
-        for org, (seq, body) in r.estimates.items():
+        for org, (_, body) in r.estimates.items():
             for level in ("low", "high"):
-                yield ("estimate", level, org, f"{org} at its {level} {body[level]} ({r.point} {body[r.point]}, entry {seq})",
+                yield ("estimate", level, org, f"{org} at its {level} {body[level]} ({r.point} {body[r.point]})",
                        dataclasses.replace(base, estimates={org: level}))
     for sign in (-1, 1):
         ratio = max(Fraction(1), c.ratio * (1 + sign * ratio_spread))
@@ -301,6 +301,22 @@ def _scenarios(r: _Round, ratio_spread: Fraction, min_score_spread: Fraction) ->
         n = max(1, c.min_sources + step)
         yield "min_sources", str(n), None, f"min_sources {n}", dataclasses.replace(base, min_sources=n)
     yield ("unattributed", "allocated", None, f"{len(r.allocation.shares)} of {r.allocation.candidates} unattributed allocated by place", dataclasses.replace(base, allocated=True))
+
+
+def sample_inputs(rng: random.Random, r: Analysis, cells: list[Cell], spread: Fraction, ratio_spread: Fraction,
+                  min_score_spread: Fraction) -> Inputs:
+    """One Monte Carlo sample's inputs, drawn from ``rng`` in the order of SPEC.md 12.10."""
+    c = r.committed
+    scale = STEPS * spread.denominator  # every factor is an integer over it
+    factors = {cell: int(factor(spread, rng.randrange(2 * STEPS + 1)) * scale) for cell in cells}
+    count = COUNTS[rng.randrange(3)]
+    mode = ATTRIBUTION[rng.randrange(3)]
+    levels = {org: POINTS[rng.randrange(3)] for org in r.estimates}
+    ratio = max(Fraction(1), c.ratio * factor(ratio_spread, rng.randrange(2 * STEPS + 1)))
+    min_score = c.min_score * factor(min_score_spread, rng.randrange(2 * STEPS + 1))
+    min_sources = max(1, c.min_sources + MIN_SOURCES[rng.randrange(3)])
+    allocated = rng.randrange(2) == 1
+    return Inputs(count, mode, levels, ratio, min_score, min_sources, allocated, factors, scale)
 
 
 def analyse(
@@ -325,7 +341,7 @@ def analyse(
     p = _spread("weights", spread)
     p_ratio = _spread("ratio", ratio_spread)
     p_min = _spread("min_score", min_score_spread)
-    r = _Round(state, number, places)
+    r = Analysis(state, number, places)
     committed = r.committed
     nominal = r.nominal.document
     orgs = list(nominal["eligible"])
@@ -338,6 +354,7 @@ def analyse(
         selection = r.score(inputs)["selection"]
         scenarios.append({
             "input": input_, "value": value, "org": org, "label": label,
+            "estimate": None if org is None else {"seq": r.estimates[org][0], "value": r.estimates[org][1][value]},
             "top": selection["top"], "target": selection["target"], "outcome": selection["outcome"],
             "ratio": selection["ratio"], "ratio_exact": selection["ratio_exact"],
             "required_ratio": selection["required_ratio"], "min_score": selection["min_score"],
@@ -346,22 +363,13 @@ def analyse(
 
     # Monte Carlo: every input drawn, in the order of SPEC.md 12.10.
     cells = [(k, role) for k in KINDS for role in ROLES if committed.weight[(k, role)] != 0]
-    scale = STEPS * p.denominator
     rng = random.Random(seed)
     ranks: dict[str, list[int]] = {o: [] for o in orgs}
     first = dict.fromkeys(orgs, 0)
     targets: dict[str, int] = {}
     outcomes: dict[str, int] = {}
     for _ in range(samples):
-        factors = {cell: STEPS * p.denominator + p.numerator * (rng.randrange(2 * STEPS + 1) - STEPS) for cell in cells}
-        count = COUNTS[rng.randrange(3)]
-        mode = ATTRIBUTION[rng.randrange(3)]
-        levels = {org: POINTS[rng.randrange(3)] for org in r.estimates}
-        ratio = max(Fraction(1), committed.ratio * factor(p_ratio, rng.randrange(2 * STEPS + 1)))
-        min_score = committed.min_score * factor(p_min, rng.randrange(2 * STEPS + 1))
-        min_sources = max(1, committed.min_sources + MIN_SOURCES[rng.randrange(3)])
-        allocated = rng.randrange(2) == 1
-        document = r.score(Inputs(count, mode, levels, ratio, min_score, min_sources, allocated, factors, scale))
+        document = r.score(sample_inputs(rng, r, cells, p, p_ratio, p_min))
         for row in document["ranking"]:
             ranks[row["org"]].append(row["rank"])
             if row["rank"] == 1:
