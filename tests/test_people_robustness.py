@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from people_fixtures import build_demo, run
+from people_fixtures import build_demo, leaves, run
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +32,7 @@ def test_same_seed_same_bytes_and_other_seed(db):
 
 
 def _numbers(obj):
-    if isinstance(obj, dict):
-        for v in obj.values():
-            yield from _numbers(v)
-    elif isinstance(obj, list):
-        for v in obj:
-            yield from _numbers(v)
-    elif isinstance(obj, (int, float)) and not isinstance(obj, bool):
-        yield obj
+    return (v for v in leaves(obj) if isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def test_dominant_organization_is_robust(db):

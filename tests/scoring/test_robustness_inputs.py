@@ -20,7 +20,7 @@ from ledger.scoring.robustness import (
 )
 from ledger.scoring.rules import display
 from ledger.scoring.types import KINDS, ROLES
-from people_fixtures import build_demo, run
+from people_fixtures import build_demo, leaves, run
 from scoring_fixtures import TWO_SOURCES, MiniLedger, src
 
 
@@ -175,17 +175,6 @@ def test_same_seed_same_report_and_no_floats(estimates_ledger):
     first = analyse(m.state, 1, places=places, samples=30, seed=9)
     assert first == analyse(m.state, 1, places=places, samples=30, seed=9)
     assert first != analyse(m.state, 1, places=places, samples=30, seed=10)
-
-    def leaves(obj):
-        if isinstance(obj, dict):
-            for v in obj.values():
-                yield from leaves(v)
-        elif isinstance(obj, list):
-            for v in obj:
-                yield from leaves(v)
-        else:
-            yield obj
-
     assert not any(isinstance(v, float) for v in leaves(first))
 
 
