@@ -100,12 +100,6 @@ def place_key(place: Mapping[str, Any]) -> str:
     return place.get("state") or place["country"]
 
 
-def _there(where: str, counted: str) -> bool:
-    """Whether an incident counted at ``counted`` is in ``where`` (a state, or a country:
-    the country itself and every one of its states)."""
-    return counted == where or ("-" not in where and counted.startswith(where + "-"))
-
-
 @dataclasses.dataclass(frozen=True)
 class Allocation:
     """The unattributed incidents of a round, shared among the organizations active where
@@ -124,14 +118,18 @@ class Allocation:
         # considered incident without an attribution is excluded as ``unattributed`` (12.1).
         loose = _score(state, number, dataclasses.replace(committed, min_sources=0))
         unattributed = [(e["incident"], e["seq"]) for e in loose["excluded"] if e["reason"] == UNATTRIBUTED]
-        counted = [(row["org"], places[item["seq"]]) for row in nominal["ranking"] for item in row["incidents"]]
+        # Counted incidents per place and per country (a country holds its states: "MX-GRO" is in "MX").
+        at: dict[str, dict[str, int]] = {}
+        for row in nominal["ranking"]:
+            for item in row["incidents"]:
+                place = places.get(item["seq"])
+                if place is not None:
+                    for where in {place, place.partition("-")[0]}:
+                        active = at.setdefault(where, {})
+                        active[row["org"]] = active.get(row["org"], 0) + 1
         shares: dict[str, tuple[tuple[str, int, int], ...]] = {}
         for incident, seq in unattributed:
-            where = places[seq]
-            active: dict[str, int] = {}
-            for org, at in counted:
-                if _there(where, at):
-                    active[org] = active.get(org, 0) + 1
+            active = at.get(places.get(seq, ""), {})
             total = sum(active.values())
             if total:
                 shares[incident] = tuple((org, n, total) for org, n in sorted(active.items()))
@@ -265,13 +263,13 @@ def _probability(count: int, total: int) -> dict[str, str]:
     return {"value": display(value, PLACES), "exact": exact(value)}
 
 
-def _spread(name: str, text: str) -> Fraction:
+def _spread(option: str, text: str) -> Fraction:
     try:
         value = parse_decimal(text)
     except ValueError:
-        raise InputError(f"the {name} spread must be a decimal between 0 and 1, got {text!r}") from None
+        raise InputError(f"{option} must be a decimal between 0 and 1, got {text!r}") from None
     if not 0 <= value <= 1:
-        raise InputError(f"the {name} spread must be between 0 and 1, got {text}")
+        raise InputError(f"{option} must be between 0 and 1, got {text}")
     return value
 
 
@@ -338,9 +336,9 @@ def analyse(
     reads it from the ledger)."""
     if samples < 1:
         raise InputError("--samples must be at least 1")
-    p = _spread("weights", spread)
-    p_ratio = _spread("ratio", ratio_spread)
-    p_min = _spread("min_score", min_score_spread)
+    p = _spread("--spread", spread)
+    p_ratio = _spread("--ratio-spread", ratio_spread)
+    p_min = _spread("--min-score-spread", min_score_spread)
     r = Analysis(state, number, places)
     committed = r.committed
     nominal = r.nominal.document
