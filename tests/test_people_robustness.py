@@ -43,9 +43,9 @@ def test_dominant_organization_is_robust(db):
     assert (top["rank_5"], top["rank_95"]) == (1, 1)
     assert Fraction(report["selection"]["same_as_nominal"]["exact"]) >= Fraction(9, 10)
     assert report["verdict"].startswith("halcones-del-norte stands out robustly")
-    # one at a time: 3 counts, 3 treatments, ratio and minimum score low/high, min_sources -1/+1, the
-    # allocation (round 1's rules do not normalize: no estimate scenario)
-    assert [s["input"] for s in report["scenarios"]] == ["victim_count"] * 3 + ["attribution"] * 3 + ["ratio"] * 2 + ["min_score"] * 2 + ["min_sources"] * 2 + ["unattributed"]
+    # one at a time: 3 counts, 3 treatments, ratio low/high, min_sources -1/+1, the allocation (round 1's
+    # rules do not normalize: no estimate scenario; its minimum score 0 times any factor is 0: left out)
+    assert [s["input"] for s in report["scenarios"]] == ["victim_count"] * 3 + ["attribution"] * 3 + ["ratio"] * 2 + ["min_sources"] * 2 + ["unattributed"]
     assert not any(s["changes_selection"] for s in report["scenarios"])
     text = run("robustness", db, "--round", 1, "--samples", 20, check=True).stdout
     assert "P(first)" in text and "halcones-del-norte" in text and "\x1b[" not in text  # no colour when piped

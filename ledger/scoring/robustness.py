@@ -289,15 +289,19 @@ def _scenarios(r: Analysis, ratio_spread: Fraction, min_score_spread: Fraction) 
             for level in ("low", "high"):
                 yield ("estimate", level, org, f"{org} at its {level} {body[level]} ({r.point} {body[r.point]})",
                        dataclasses.replace(base, estimates={org: level}))
+    # Numeric inputs: below, then above; a value equal to the committed one is left out.
     for sign in (-1, 1):
         ratio = max(Fraction(1), c.ratio * (1 + sign * ratio_spread))
-        yield "ratio", decimal_text(ratio), None, f"stand-out ratio {decimal_text(ratio)}", dataclasses.replace(base, ratio=ratio)
+        if ratio != c.ratio:
+            yield "ratio", decimal_text(ratio), None, f"stand-out ratio {decimal_text(ratio)}", dataclasses.replace(base, ratio=ratio)
     for sign in (-1, 1):
         floor = c.min_score * (1 + sign * min_score_spread)
-        yield "min_score", decimal_text(floor), None, f"minimum score {decimal_text(floor)}", dataclasses.replace(base, min_score=floor)
+        if floor != c.min_score:
+            yield "min_score", decimal_text(floor), None, f"minimum score {decimal_text(floor)}", dataclasses.replace(base, min_score=floor)
     for step in (-1, 1):
         n = max(1, c.min_sources + step)
-        yield "min_sources", str(n), None, f"min_sources {n}", dataclasses.replace(base, min_sources=n)
+        if n != c.min_sources:
+            yield "min_sources", str(n), None, f"min_sources {n}", dataclasses.replace(base, min_sources=n)
     yield ("unattributed", "allocated", None, f"{len(r.allocation.shares)} of {r.allocation.candidates} unattributed allocated by place", dataclasses.replace(base, allocated=True))
 
 
@@ -463,10 +467,10 @@ def text_lines(report: dict[str, Any]) -> list[str]:
     lines = [f"Round {report['round']}: nominal {nominal['outcome']} -> {nominal['target'] or 'no target'} "
              f"(ratio {nominal['ratio']}, required {nominal['required_ratio']})",
              "One input at a time (every other input as committed; * = changes the selection):",
-             f"  {'input':<13} {'scenario':<50} {'selection':<16} ratio"]
+             f"  {'input':<13} {'scenario':<50} {'selection':<20} ratio"]
     for s in report["scenarios"]:
         selection = (s["target"] or s["outcome"]) + (" *" if s["changes_selection"] else "")
-        lines.append(f"  {s['input']:<13} {s['label']:<50} {selection:<16} {s['ratio'] or 'n/a'} (required {s['required_ratio']})")
+        lines.append(f"  {s['input']:<13} {s['label']:<50} {selection:<20} {s['ratio'] or 'n/a'} (required {s['required_ratio']})")
     estimates = pert["estimates"]
     lines += [
         f"All inputs jointly: {samples} samples, seed {report['seed']}; weights x U[1-{pert['spread']}, 1+{pert['spread']}] "

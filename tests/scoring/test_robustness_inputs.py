@@ -147,6 +147,10 @@ def test_ratio_min_score_and_min_sources_scenarios(estimates_ledger):
     # a ratio spread reaching below 1 stops at 1 (R-10.12: a ratio is at least 1)
     wide = analyse(m.state, 1, places=places, samples=1, ratio_spread="0.5")
     assert [s["value"] for s in wide["scenarios"] if s["input"] == "ratio"] == ["1", "1.875"]
+    # a numeric value equal to the committed one is left out (here: zero spreads)
+    zero = analyse(m.state, 1, places=places, samples=1, ratio_spread="0", min_score_spread="0")
+    assert not any(s["input"] in ("ratio", "min_score") for s in zero["scenarios"])
+    assert zero["perturbation"]["ratio"]["range"] == ["1.25", "1.25"]
 
 
 def test_draw_order_is_the_one_spec_states(estimates_ledger):
