@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ledger.errors import InputError, LedgerError
+from ledger.scoring.robustness import DEFAULT_SPREADS as SPREADS, analyse, is_spread, text_lines
 
 from ._common import EXIT_FAILED, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
 from ._terminal import clean, progress, say
@@ -180,42 +181,41 @@ def _refuse(problems, counts, csv_file: Path, as_json: bool, committed: list[int
 @click.option("--round", "number", required=True, type=click.IntRange(min=1), help="Round number.")
 @click.option("--samples", default=1000, show_default=True, type=click.IntRange(min=1, max=1_000_000), help="Monte Carlo samples.")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of random.Random: same seed, same output.")
-@click.option("--spread", default="0.25", show_default=True, help="Each weight is multiplied by a factor uniform on [1-p, 1+p]; a decimal 0..1.")
+@click.option("--spread", default=SPREADS["weights"], show_default=True, help="Each weight is multiplied by a factor uniform on [1-p, 1+p]; a decimal 0..1.")
+@click.option("--ratio-spread", default=SPREADS["ratio"], show_default=True, help="The stand-out ratio varies within ratio x [1-p, 1+p] (never below 1).")
+@click.option("--min-score-spread", default=SPREADS["min_score"], show_default=True, help="The minimum score varies within min_score x [1-p, 1+p].")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable report (probabilities as exact decimal strings).")
-def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str, as_json: bool) -> None:
-    """How sure can the public be of round N's ranking? Monte Carlo over the weights, the
-    low/best/high victim counts and the attribution treatment (contested and
-    single-party attributions dropped), each sample scored by the replay engine.
-
-    Prints, per organization, the probability of ranking first and the 5-95% rank
-    interval, and how often the rules would select the same target (SPEC.md 12.10).
+def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str, ratio_spread: str, min_score_spread: str,
+                   as_json: bool) -> None:
+    """How sure can the public be of round N's selection? Varies what is uncertain: the
+    weights, victim counts (low/best/high), attribution treatment, each organization's
+    revenue or drug-flow estimate (low/best/high), stand-out ratio and minimum score,
+    min_sources (+-1) and the unattributed incidents (allocated by place): each one at a
+    time, then all jointly (Monte Carlo), every scenario scored by the replay engine.
+    Prints each scenario's selection, per organization the probability of ranking first
+    and the 5-95% rank interval, and how often the same target is selected (SPEC.md 12.10).
 
     \b
     Example:
       ledger robustness demo/ledger.db --round 1
-      ledger robustness demo/ledger.db --round 3 --samples 2000 --seed 7 --json
+      ledger robustness demo/ledger.db --round 3 --samples 2000 --seed 7 --ratio-spread 0.2 --json
     """
-    from ledger.scoring.robustness import analyse, is_spread
-    from ledger.scoring.rules import parse_decimal
+    from ledger.app.snapshot import incident_places
 
-    if not is_spread(spread):
-        raise click.BadParameter(f"expected a decimal such as 0.25, got {spread!r}", param_hint="--spread")
+    for option, text in (("--spread", spread), ("--ratio-spread", ratio_spread), ("--min-score-spread", min_score_spread)):
+        if not is_spread(text):
+            raise click.BadParameter(f"expected a decimal such as 0.25, got {text!r}", param_hint=option)
     snapshot = _load(path)
     with progress(f"round {number}", samples) as bar:
-        report = analyse(snapshot.state, number, samples=samples, seed=seed, spread=spread, progress=bar)
+        report = analyse(snapshot.state, number, places=incident_places(path), samples=samples, seed=seed, spread=spread,
+                         ratio_spread=ratio_spread, min_score_spread=min_score_spread, progress=bar)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
         return
-    nominal = report["nominal"]
-    say(f"Round {number}: {samples} samples, seed {seed}; weights x U[1-{spread}, 1+{spread}] ({report['perturbation']['weights_perturbed']} weights), "
-               f"counts low/best/high, attribution committed/contested dropped/corroborated only")
-    say(f"Nominal: {nominal['outcome']} -> {nominal['target'] or 'no target'} (ratio {nominal['ratio']}, required {nominal['required_ratio']})")
-    say(f"{'rank':>4}  {'organization':<24} {'P(first)':>9}  {'rank 5-95%':>10}  median")
-    for row in report["organizations"]:
-        say(f"{row['nominal_rank']:>4}  {row['org']:<24} {row['p_first']['value']:>9}  {str(row['rank_5']) + '-' + str(row['rank_95']):>10}  {row['rank_50']}")
-    say("Selection across samples: " + ", ".join(f"{t['target'] or 'no target'} {t['value']}" for t in report["selection"]["targets"]))
-    same = parse_decimal(report["selection"]["same_as_nominal"]["value"])
-    click.echo(_colour(clean(report["verdict"]), "green" if same >= parse_decimal("0.9") else "yellow"))
+    for line in text_lines(report):
+        say(clean(line))
+    robust = report["selection"]["same_as_nominal"]["value"] >= "0.900"  # 3 places, 0.000..1.000
+    click.echo(_colour(clean(report["verdict"]), "green" if robust else "yellow"))
 
 
 def _load(path: Path):
@@ -253,19 +253,21 @@ def report_cmd(path: Path, number: int | None, out: Path, samples: int, seed: in
       ledger report demo/ledger.db --round 1 --out round-1.html
       ledger report demo/ledger.jsonl --out site/
     """
+    from ledger.app.snapshot import incident_places
     from ledger.people.report_html import index_report, round_report
-    from ledger.scoring.robustness import analyse
 
     snapshot = _load(path)
     name = source or str(path)
     if not snapshot.state.rounds:
         raise InputError(f"{path}: the ledger has no rounds yet")
 
+    places = incident_places(path) if samples else {}
+
     def robust(n: int):
         if samples == 0:
             return None
         with progress(f"robustness of round {n}", samples) as bar:
-            return analyse(snapshot.state, n, samples=samples, seed=seed, progress=bar)
+            return analyse(snapshot.state, n, places=places, samples=samples, seed=seed, progress=bar)
 
     written: list[str] = []
     if number is not None:

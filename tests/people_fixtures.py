@@ -50,3 +50,15 @@ def ledger_hash(db: Path) -> str:
         if path.exists():
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def leaves(obj):
+    """Every value in a JSON-like tree of dicts and lists that is neither."""
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from leaves(value)
+    elif isinstance(obj, list):
+        for value in obj:
+            yield from leaves(value)
+    else:
+        yield obj

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from ..core import canonical
 from ..core.verify import Violation
-from ..errors import InputError
+from ..errors import InputError, LedgerError
 from ..scoring.process import ScoringProcess, scoring_process
 from ..scoring.process import new_verifier
 from ..scoring.replay import RankingDocument, decision_verdict, replay
@@ -120,3 +120,25 @@ def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = 
         violations=violations, key_names=names, kept=kept,
         witnessed=witnessed_entries(path, opens, verifier.context.origin, verifier.context.policy),
     )
+
+
+_INCIDENT_MARKERS = (b'"type":"incident.record"', b'"type":"incident.amend"')
+
+
+def incident_places(path: str | os.PathLike[str]) -> dict[int, str]:
+    """The place of every incident version in the ledger at ``path``: ``seq`` -> its
+    ``place.state``, else its ``place.country`` (what the robustness analysis allocates
+    unattributed incidents by, SPEC.md 12.10). A second read of the entries :func:`load`
+    verified; only the versions the scoring state admitted are ever looked up."""
+    from ..scoring.robustness import place_key
+
+    places: dict[int, str] = {}
+    for seq, raw in enumerate(open_entries(path)):
+        if any(marker in raw for marker in _INCIDENT_MARKERS):
+            try:
+                body = canonical.parse(raw)["statement"]["body"]
+                incident = body.get("incident", body)  # incident.amend carries the new version
+                places[seq] = place_key(incident["place"])
+            except (LedgerError, KeyError, TypeError, AttributeError):
+                continue  # not a valid entry: its version never counts, so it is never looked up
+    return places

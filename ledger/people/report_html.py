@@ -249,18 +249,29 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
     if robustness:
         pert = robustness["perturbation"]
         p.append(f'<p id="robustness-verdict"><b>{esc(robustness["verdict"])}</b></p>')
-        p.append(f'<p class="note">{robustness["samples"]} perturbed rankings (seed {robustness["seed"]}), each scored by the replay engine: '
-                 f'{esc(pert["weights"])} ({pert["weights_perturbed"]} weights); victim counts low, best or high; attribution as committed, '
-                 f'without contested attributions, or corroborated only (two publishers, no attribution resting on a claim or an inference). '
+        p.append('<h3>One input at a time</h3><p class="note">Every other input as committed; each scenario scored by the replay engine. '
+                 'Unattributed incidents allocated by place is a sensitivity scenario, never a score.</p>')
+        p.append('<table id="robustness-scenarios"><thead><tr><th>Input</th><th>Scenario</th><th>Selection</th>'
+                 '<th class="num">Ratio</th><th class="num">Required</th></tr></thead><tbody>')
+        for s in robustness["scenarios"]:
+            cls = ' class="warn"' if s["changes_selection"] else ""
+            p.append(f'<tr{cls}><td>{esc(s["input"].replace("_", " "))}</td><td>{esc(s["label"])}</td>'
+                     f'<td>{esc(s["target"] or s["outcome"].replace("_", " "))}</td><td class="num">{esc(s["ratio"] or "n/a")}</td>'
+                     f'<td class="num">{esc(s["required_ratio"])}</td></tr>')
+        p.append("</tbody></table>")
+        ratio, floor, sources = pert["ratio"], pert["min_score"], pert["min_sources"]
+        p.append(f'<h3>All inputs jointly</h3><p class="note">{robustness["samples"]} perturbed rankings (seed {robustness["seed"]}), each scored by '
+                 f'the replay engine: {esc(pert["weights"])} ({pert["weights_perturbed"]} weights); victim counts low, best or high; attribution as '
+                 f'committed, without contested attributions, or corroborated only (two publishers, no attribution resting on a claim or an '
+                 f'inference); ' + (f'each organization\'s {esc(pert["estimates"]["metric"])} estimate at its low, best or high; '
+                                    if pert["estimates"]["orgs"] else "")
+                 + f'stand-out ratio {esc(" to ".join(ratio["range"]))} (committed {esc(ratio["committed"])}); minimum score '
+                 f'{esc(" to ".join(floor["range"]))} (committed {esc(floor["committed"])}); min_sources '
+                 f'{esc(", ".join(map(str, sources["values"])))}; unattributed incidents allocated by place or not. '
                  f'Method after the OECD/JRC Handbook on Constructing Composite Indicators (uncertainty analysis).</p>')
         p.append('<table><thead><tr><th>Selection across the samples</th><th class="num">Share</th></tr></thead><tbody>')
         for item in robustness["selection"]["targets"]:
             p.append(f'<tr><td>{esc(item["target"] or "no target")}</td><td class="num">{esc(item["value"])}</td></tr>')
-        p.append("</tbody></table>")
-        p.append('<table><thead><tr><th>Victim counts</th><th>Attribution</th><th>Top</th><th>Selection</th><th class="num">Ratio</th></tr></thead><tbody>')
-        for s in robustness["scenarios"]:
-            p.append(f'<tr><td>{esc(s["count"])}</td><td>{esc(s["attribution"].replace("_", " "))}</td><td>{esc(", ".join(s["top"]))}</td>'
-                     f'<td>{esc(s["target"] or s["outcome"].replace("_", " "))}</td><td class="num">{esc(s["ratio"] or "n/a")}</td></tr>')
         p.append("</tbody></table>")
     else:
         p.append("<p>Not computed for this report (run the robustness command below).</p>")
