@@ -37,7 +37,7 @@ class Seen:
     its attributions count for (12.12)."""
 
     incident_id: str
-    day: str  # the counted version's date (the first day it denotes)
+    day: str  # the first day the counted version's date denotes (12.2)
     kind: str
     victims: tuple[tuple[str, int], ...]  # (role, best)
     orgs: tuple[str, ...]  # distinct, sorted
@@ -103,7 +103,7 @@ def seen_incidents(state: ScoringState, through: int) -> tuple[list[Seen], int]:
         version = incident.versions[index]
         orgs = {identities.get(org, org) for org, _, _ in version.attributions
                 if state.attribution_status(incident.incident_id, org, through + 1) != "upheld"}
-        out.append(Seen(incident.incident_id, version.date, version.kind,
+        out.append(Seen(incident.incident_id, version.first, version.kind,
                         tuple((role, best) for role, _, best, _ in version.victims), tuple(sorted(orgs))))
     return out, retracted
 
