@@ -19,7 +19,7 @@ from typing import Any, Iterable
 from ..core import canonical
 from ..errors import InputError
 from .rules import display, exact, parse_decimal
-from .state import ScoringState
+from .state import ScoringState, date_interval
 from .types import KINDS
 
 FORMAT = "violence-scoring-ledger/v1/outcomes"
@@ -69,7 +69,11 @@ def _ratio(numerator: Fraction, denominator: Fraction) -> dict[str, str | None]:
 
 
 def _day(text: str, delta: int = 0) -> str:
-    return (date.fromisoformat(text) + timedelta(days=delta)).isoformat()
+    """``text`` moved by ``delta`` days, kept within 0001-01-01 .. 9999-12-31 (12.12)."""
+    try:
+        return (date.fromisoformat(text) + timedelta(days=delta)).isoformat()
+    except OverflowError:
+        return "0001-01-01" if delta < 0 else "9999-12-31"
 
 
 def _days(start: str, end: str) -> int:
@@ -78,14 +82,12 @@ def _days(start: str, end: str) -> int:
 
 def period_of(day: str, unit: str) -> tuple[str, str, str]:
     """``(key, first day, last day)`` of the calendar month or ISO week containing ``day``."""
-    d = date.fromisoformat(day)
     if unit == "month":
-        first = d.replace(day=1)
-        following = (first + timedelta(days=31)).replace(day=1)
-        return day[:7], first.isoformat(), (following - timedelta(days=1)).isoformat()
-    year, week, weekday = d.isocalendar()
-    monday = d - timedelta(days=weekday - 1)
-    return f"{year:04d}-W{week:02d}", monday.isoformat(), (monday + timedelta(days=6)).isoformat()
+        first, last = date_interval(day, "month")
+        return day[:7], first, last
+    year, week, weekday = date.fromisoformat(day).isocalendar()
+    monday = _day(day, 1 - weekday)
+    return f"{year:04d}-W{week:02d}", monday, _day(monday, 6)
 
 
 def seen_incidents(state: ScoringState, through: int) -> tuple[list[Seen], int]:
@@ -251,7 +253,7 @@ def outcomes(state: ScoringState, *, period: str = DEFAULT_PERIOD, through: int 
             expected = Fraction(baseline["per_day"]["exact"]) * _days(start, end)
             row["baseline"] = {"count": count, "expected": _value(expected), **_ratio(Fraction(count), expected)}
         periods.append(row)
-        day = _day(end, 1)
+        day = None if end >= (last or "") else _day(end, 1)
     by_org: dict[str, list[Seen]] = {}
     for item in seen:
         for org_id in item.orgs:

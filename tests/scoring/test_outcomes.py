@@ -176,3 +176,18 @@ def test_a_baseline_signed_by_recorders_only_has_no_effect():
 def test_a_baseline_with_both_a_reference_and_a_level_fails_its_schema():
     rules, m = attempt(baseline(reference={"start": "2016-01-01", "end": "2016-12-31"}))
     assert rules == {"R-7.2"} and m.state.baselines == []
+
+
+def test_the_first_and_last_calendar_days_do_not_break_the_periods_or_windows():
+    m = MiniLedger()
+    m.orgs("alpha")
+    m.incident("early", "0001-01-01", "alpha")
+    m.add("outcome.baseline", baseline())
+    standing = outcomes(m.state, period="week").document["baseline"]["standing"]
+    assert (standing["start"], standing["end"]) == ("0001-01-01", "0001-01-01")  # 90 days earlier is before the calendar
+    m.add("incident.retract", {"incident_id": "early", "reason": "a typo"})
+    m.incident("late", "9999-12-31", "alpha", date_precision="week")  # a week that would end in year 10000
+    m.incident("before", "9999-12-20", "alpha")
+    weekly = outcomes(m.state, period="week").document
+    assert [(p["period"], p["start"], p["end"]) for p in weekly["periods"]] == [
+        ("9999-W51", "9999-12-20", "9999-12-26"), ("9999-W52", "9999-12-27", "9999-12-31")]
