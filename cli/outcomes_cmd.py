@@ -23,7 +23,7 @@ def _notices(loaded: Any, through: int, err: bool) -> None:
     """Every verification notice up to ``through`` (SPEC.md 11.2, R-12.4), as `ledger verify` prints them."""
     for notice in loaded.process.notices:
         if notice.seq <= through:
-            say(f"NOTE entry {notice.seq}: {notice.message} [{notice.rule}]", err=err)
+            say(f"NOTE {notice.message} [{notice.rule}]", err=err)
 
 
 @click.command("outcomes")

@@ -92,3 +92,26 @@ def test_new_baseline_refuses_bad_options_and_writes_nothing(demo, tmp_path):
     blank = run("new-baseline", db, "--kind", "killing", "--level", "3/day", "--justification", "  ", "--out", out)
     assert blank.returncode == 1 and "R-10.16" in blank.stderr  # the check `ledger append` runs
     assert not out.exists() and ledger_hash(db) == before
+
+
+def test_every_verification_notice_is_shown(tmp_path):
+    from scoring_fixtures import MiniLedger
+
+    m = MiniLedger()
+    m.orgs("alpha", "beta", "gamma")
+    rules = m.adopt(1)
+    m.open(1, rules, ["alpha", "beta"], retrospective="Founding round over January's history",
+           left_out={"gamma": "Disbanded in December"})
+    m.incident("a-1", "2026-01-10", "alpha", killed=3)
+    m.close(1, "2026-02-02")
+    m.decide(1, target="beta", justification="alpha's leadership is already in custody")
+    bundle = tmp_path / "ledger.jsonl"
+    bundle.write_bytes(b"".join(raw + b"\n" for raw in m.raws))
+    text = run("outcomes", bundle, check=True)
+    for rule in ("R-11.18", "R-11.19", "R-12.4"):
+        assert re.search(rf"^NOTE .*\[{rule}\]$", text.stdout, re.M), rule
+    as_json = run("outcomes", bundle, "--json", check=True)
+    assert json.loads(as_json.stdout)["rounds"][0]["target"] == "beta"  # stdout is the document alone
+    assert as_json.stderr.count("NOTE ") == 3
+    earlier = run("outcomes", bundle, "--as-of", m.state.rounds[1].open_seq - 1, check=True)
+    assert "NOTE" not in earlier.stdout  # notices up to the entry asked for
