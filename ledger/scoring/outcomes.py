@@ -224,6 +224,29 @@ def _baseline(state: ScoringState, seen: list[Seen], through: int, last: str | N
             "reference_count": counted, "per_day": _value(per_day), "standing": standing}
 
 
+def _periods(seen: list[Seen], unit: str, first: str | None, last: str | None,
+             baseline: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Every period from ``first``'s to ``last``'s, empty ones included (12.12)."""
+    by_period: dict[str, list[Seen]] = {}
+    for item in seen:
+        by_period.setdefault(period_of(item.day, unit)[0], []).append(item)
+    out: list[dict[str, Any]] = []
+    day = first
+    while day is not None and last is not None:
+        key, start, end = period_of(day, unit)
+        items = by_period.get(key, [])
+        row: dict[str, Any] = {"period": key, "start": start, "end": end, "all": _counted(items).to_json(),
+                               "attributed": _counted(s for s in items if s.orgs).to_json(),
+                               "unattributed": _counted(s for s in items if not s.orgs).to_json(), "baseline": None}
+        if baseline is not None:
+            count = _measure(items, baseline["measure"], set(baseline["kinds"]))
+            expected = Fraction(baseline["per_day"]["exact"]) * _days(start, end)
+            row["baseline"] = {"count": count, "expected": _value(expected), **_ratio(Fraction(count), expected)}
+        out.append(row)
+        day = None if end >= last else _day(end, 1)
+    return out
+
+
 def outcomes(state: ScoringState, *, period: str = DEFAULT_PERIOD, through: int | None = None) -> OutcomesDocument:
     """The outcomes document of ``state`` as entry ``through`` (default: the last) left it."""
     if period not in PERIODS:
@@ -236,24 +259,6 @@ def outcomes(state: ScoringState, *, period: str = DEFAULT_PERIOD, through: int 
     first = min((s.day for s in seen), default=None)
     last = max((s.day for s in seen), default=None)
     baseline = _baseline(state, seen, through, last)
-    periods: list[dict[str, Any]] = []
-    by_period: dict[str, list[Seen]] = {}
-    for item in seen:
-        by_period.setdefault(period_of(item.day, period)[0], []).append(item)
-    day = first
-    while day is not None and day <= (last or ""):
-        key, start, end = period_of(day, period)
-        items = by_period.get(key, [])
-        row: dict[str, Any] = {"period": key, "start": start, "end": end, "all": _counted(items).to_json(),
-                               "attributed": _counted(s for s in items if s.orgs).to_json(),
-                               "unattributed": _counted(s for s in items if not s.orgs).to_json(), "baseline": None}
-        if baseline is not None:
-            kinds = set(baseline["kinds"])
-            count = _measure(items, baseline["measure"], kinds)
-            expected = Fraction(baseline["per_day"]["exact"]) * _days(start, end)
-            row["baseline"] = {"count": count, "expected": _value(expected), **_ratio(Fraction(count), expected)}
-        periods.append(row)
-        day = None if end >= (last or "") else _day(end, 1)
     by_org: dict[str, list[Seen]] = {}
     for item in seen:
         for org_id in item.orgs:
@@ -271,7 +276,7 @@ def outcomes(state: ScoringState, *, period: str = DEFAULT_PERIOD, through: int 
         "data": {"first": first, "last": last},
         "counts": {"incidents": len(seen), "attributed": sum(1 for s in seen if s.orgs),
                    "unattributed": sum(1 for s in seen if not s.orgs), "retracted": retracted},
-        "periods": periods, "organizations": organizations,
+        "periods": _periods(seen, period, first, last, baseline), "organizations": organizations,
         "rounds": _rounds(state, seen, through, last), "baseline": baseline,
     }
     return OutcomesDocument(document, canonical.encode(document))

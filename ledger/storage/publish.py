@@ -74,7 +74,7 @@ def _counted(raws: Iterator[bytes], progress: Callable[[int], None] | None) -> I
             progress(1)
 
 
-def ranking_documents(raws: Callable[[], Iterator[bytes]]) -> tuple[dict[str, bytes], str]:
+def scoring_documents(raws: Callable[[], Iterator[bytes]]) -> tuple[dict[str, bytes], str]:
     """Hook: ``{path: document bytes}``: the ranking document of every decided round
     (``rounds/<R>/ranking.json``) and the outcomes documents by month and by week
     (``outcomes/<period>.json``, SPEC.md 12.12), and a status.
@@ -133,7 +133,7 @@ def publish(store: LedgerStore, out: Path, *, progress: Callable[[int], None] | 
             progress(tile.width)
     with atomic_file(out / BUNDLE_PATH) as handle:  # streamed
         write_bundle(store.iter_raw(0, size), handle, progress)
-    documents, report.rounds_hook = ranking_documents(lambda: _counted(store.iter_raw(0, size), progress))
+    documents, report.rounds_hook = scoring_documents(lambda: _counted(store.iter_raw(0, size), progress))
     for rel, raw in documents.items():
         _write(out.joinpath(*rel.split("/")), raw)
         if rel.startswith("rounds/"):
@@ -153,4 +153,4 @@ def stale_partials(out: Path, size: int) -> Iterable[Path]:  # pragma: no cover 
             yield path
 
 
-__all__ = ["publish", "PublishReport", "ranking_documents", "note", "Tile"]
+__all__ = ["publish", "PublishReport", "scoring_documents", "note", "Tile"]
