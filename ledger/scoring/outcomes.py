@@ -49,6 +49,8 @@ class Seen:
 
 @dataclass(frozen=True)
 class OutcomesDocument:
+    """The document and its canonical bytes; the digest is their SHA-256 (12.12)."""
+
     document: dict[str, Any]
     raw: bytes
 
