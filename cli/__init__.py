@@ -37,10 +37,11 @@ COMMAND_MODULES: dict[str, str] = {
     **dict.fromkeys(["init", "append", "verify", "export", "log"], "ledger_cmd"),
     **dict.fromkeys(["checkpoint", "prove", "check-proof", "publish", "witness"], "transparency_cmd"),
     **dict.fromkeys(["replay", "explain", "rounds", "commitment"], "scoring_cmd"),
+    "outcomes": "outcomes_cmd",
     **dict.fromkeys(
         [
             "new-org", "org-lineage", "identify-org", "new-incident", "amend-incident", "retract-incident", "dispute",
-            "resolve-dispute", "new-estimate",
+            "resolve-dispute", "new-estimate", "new-baseline",
         ],
         "authoring_cmd",
     ),

@@ -249,7 +249,31 @@ def new_estimate(path, org, metric, start, end, low, best, high, sources, notes,
     emit(load(path), "estimate.record", body, at, out)
 
 
+@click.command("new-baseline")
+@PATH_ARG
+@click.option("--measure", type=click.Choice(["victims", "incidents"]), default="victims", show_default=True)
+@click.option("--kind", "kinds", multiple=True, required=True, type=click.Choice(KINDS), help="An incident kind the baseline covers (repeat).")
+@click.option("--reference", metavar="START:END", help="A reference period: the level is what the ledger records in it.")
+@click.option("--level", metavar="VALUE/PER", help="An explicit level, per day, week, month or year (e.g. 40/month).")
+@click.option("--justification", required=True, help="Why this is the level of a decade earlier (Kleiman's step 7).")
+@click.option("--source", "sources", multiple=True, metavar="PUBLISHER:SCALE:DATE:COMMITMENT")
+@click.option("--notes")
+@at_option
+@OUT_OPT
+def new_baseline(path, measure, kinds, reference, level, justification, sources, notes, at, out) -> None:
+    """Create an outcome.baseline: the step-7 level the industry's violence is compared with
+    (the panel threshold signs it; see `ledger outcomes`).
+
+    \b
+    Example:
+      ledger new-baseline ledger.db --kind killing --level 120/month \\
+        --justification "homicides attributed to organized crime, 2016 (national statistics)" --out b.json
+    """
+    body = _options(A.baseline_body, measure, kinds, justification, sources, reference, level, notes)
+    emit(load(path), "outcome.baseline", body, at, out)
+
+
 COMMANDS = [
     new_org, org_lineage, identify_org, new_incident, amend_incident, retract_incident, dispute,
-    resolve_dispute, new_estimate,
+    resolve_dispute, new_estimate, new_baseline,
 ]

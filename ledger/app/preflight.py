@@ -239,6 +239,11 @@ def _body_lines(type_: str, body: dict[str, Any], view: LedgerView | None) -> li
         return lines
     if type_ == "rules.adopt":
         return [("rules version", str(body["version"])), ("name", body["name"])]
+    if type_ == "outcome.baseline":  # SPEC.md 10.8
+        level, reference = body.get("level"), body.get("reference")
+        what = (f"{level['value']} per {level['per']}" if level is not None
+                else f"what the ledger records from {reference['start']} to {reference['end']}")
+        return [("baseline", f"{body['measure']} of {', '.join(body['kinds'])}: {what}"), ("justification", body["justification"])]
     if type_ in ("incident.record", "incident.amend"):
         incident = body["incident"] if type_ == "incident.amend" else body
         victims = ", ".join(f"{v['role']} {v['best']}" for v in incident["victims"]) or "none"

@@ -19,6 +19,7 @@ from ..core.verify import Violation
 from ..errors import InputError, LedgerError
 from ..scoring.process import ScoringProcess, scoring_process
 from ..scoring.process import new_verifier
+from ..scoring.outcomes import OutcomesDocument, outcomes
 from ..scoring.replay import RankingDocument, decision_verdict, replay
 from ..scoring.state import ScoringState
 from ..storage.store import open_entries
@@ -54,6 +55,13 @@ class Snapshot:
     kept: dict[int, KeptEntry] = field(default_factory=dict)
     witnessed: dict[int, Any] = field(default_factory=dict)  # round -> ledger.app.witnessed.Witnessed of its opening
     _documents: dict[int, RankingDocument] = field(default_factory=dict)
+    _outcomes: OutcomesDocument | None = None
+
+    def outcomes(self) -> OutcomesDocument:
+        """The outcomes document of the whole ledger, by month (SPEC.md 12.12), computed once."""
+        if self._outcomes is None:
+            self._outcomes = outcomes(self.state)
+        return self._outcomes
 
     def document(self, number: int) -> RankingDocument:
         if number not in self._documents:

@@ -30,6 +30,7 @@ SCORING_TYPES: tuple[tuple[str, str, str], ...] = (
     ("round.close", PANEL, "closes a round's scoring window"),
     ("round.decide", PANEL, "decides a round: ranking digest and target"),
     ("target.dismantled", PANEL, "declares a round's target dismantled"),
+    ("outcome.baseline", PANEL, "names the step-7 baseline of the industry's violence"),
 )
 
 #: Types whose body can change who may be targeted, and so need the panel's threshold

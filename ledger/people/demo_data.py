@@ -16,7 +16,10 @@ The story (SPEC.md 11 walks through the same lifecycle):
   close (it appears as ``recorded_after_close`` and never counts); it is dismantled;
 * rules v3 adds the critics' normalization: violence per USD 100 million of estimated
   revenue, with a floor of USD 50 million so that small groups are not inflated;
-* round 3: the survivors are close to one another; nobody stands out: no target.
+* round 3: the survivors are close to one another; nobody stands out: no target;
+* afterwards the months between the windows are filled in (recorded late, so no round counts
+  them) and the panel names the step-7 baseline (``outcome.baseline``): ``ledger outcomes``
+  shows each target's violence before naming, while active and after dismantling.
 """
 
 from __future__ import annotations
@@ -346,6 +349,22 @@ class Story:
         self.panel("round.close", {"round": 3})
         self.go_to("2027-03-01")
         self.panel("round.decide", A.decision_body(self.state(), 3))
+
+        # Outcomes (SPEC.md 10.8, 12.12) ---------------------------------------------------
+        # The observatory's series fills the months between the rounds' windows, recorded
+        # late (no round counts them), and the panel names the step-7 baseline.
+        self.go_to("2027-03-08")
+        gaps = [("2026-03-02", "2026-06-19", {"halcones-del-norte": 16, "sierra-alta": 8, "golfo-unido": 8, "los-tejones": 6, "cartel-costa": 6}),
+                ("2026-06-20", "2026-07-05", {"golfo-unido": 3, "los-tejones": 2, SPLINTER[0]: 2}),
+                ("2026-08-17", "2026-11-29", {"sierra-alta": 10, "golfo-unido": 12, "los-tejones": 10, "cartel-costa": 6, SPLINTER[0]: 6}),
+                ("2026-11-30", "2027-01-10", {"golfo-unido": 8, "los-tejones": 6, "cartel-costa": 5, SPLINTER[0]: 5})]
+        self.batch([body for start, end, volume in gaps for body in self.round_incidents(start, end, volume)])
+        self.go_to("2027-03-15")
+        self.panel("outcome.baseline", {
+            "measure": "victims", "kinds": ["killing"], "level": {"value": "45", "per": "month"},
+            "justification": ("Killings attributed to organized crime in these states in 2016, a decade before the first round "
+                              "(national statistics office; a synthetic figure for the demo)"),
+            "sources": [self.source("2027-03-10", ("observatorio-civil", "national"))]})
 
     def estimate(self, org: str, best: str, start: str, end: str) -> None:
         value = int(best)

@@ -205,6 +205,27 @@ def incident_from_options(
                     state=place_state, municipality=municipality, date_precision=date_precision, claims=parsed_claims, notes=notes)
 
 
+def baseline_body(measure: str, kinds: Sequence[str], justification: str, sources_: Sequence[str] = (),
+                  reference: str | None = None, level: str | None = None, notes: str | None = None) -> dict[str, Any]:
+    """An ``outcome.baseline`` body (SPEC.md 10.8): exactly one of ``reference``
+    (``START:END``) and ``level`` (``VALUE/PER``, e.g. ``40/month``); sources as :func:`sources`."""
+    if (reference is None) == (level is None):
+        raise OptionError("expected exactly one of --reference START:END and --level VALUE/PER", "--reference")
+    body: dict[str, Any] = {"measure": measure, "kinds": list(dict.fromkeys(kinds)), "justification": justification,
+                            "sources": sources(sources_)}
+    if reference is not None:
+        start, end = split_value(reference, 2, "START:END", "--reference")
+        body["reference"] = {"start": start, "end": end}
+    else:
+        value, sep, per = (level or "").partition("/")
+        if not sep:
+            raise OptionError(f"expected VALUE/PER (per day, week, month or year), got {level!r}", "--level")
+        body["level"] = {"value": value, "per": per}
+    if notes:
+        body["notes"] = notes
+    return body
+
+
 def next_rules(state: ScoringState, body: Any = None, name: str | None = None, where: str = "rules") -> dict[str, Any]:
     """A ``rules.adopt`` body as the next version: ``body`` (parsed JSON; its version is
     filled in if absent) or, when None, the default rules."""

@@ -413,6 +413,25 @@ class ScoringProcess:
         if round_ is None or round_.target != body["org"] or round_.status != "target_active":
             yield Violation(seq, "R-11.12", f"{body['org']!r} is not the active target of round {body['round']}")
 
+    # -- outcomes (R-10.16) -------------------------------------------------------------
+
+    def _baseline(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
+        """SPEC.md 10.8, R-10.16: a reference in the past, a level above zero, a stated reason."""
+        from .rules import parse_decimal
+
+        yield from _dates(seq, body, ())  # R-10.13: the sources' dates
+        reference, level = body.get("reference"), body.get("level")
+        if reference is not None:
+            start, end = reference["start"], reference["end"]
+            if not (_real_date(start) and _real_date(end)) or start > end:
+                yield Violation(seq, "R-10.16", f"reference: expected two calendar dates, start <= end, found {start!r}, {end!r}")
+            elif end > entry.statement.time[:10]:
+                yield Violation(seq, "R-10.16", f"reference.end {end} is after the statement's date {entry.statement.time[:10]}: a reference period lies in the past")
+        if level is not None and parse_decimal(level["value"]) == 0:
+            yield Violation(seq, "R-10.16", "level.value: expected a level above 0, found 0")
+        if is_blank(body["justification"]):
+            yield Violation(seq, "R-10.16", "the justification is blank")
+
 
 _CHECKS: dict[str, Check] = {
     "org.register": ScoringProcess._org_register,
@@ -431,6 +450,7 @@ _CHECKS: dict[str, Check] = {
     "round.decide": ScoringProcess._decide,
     "target.progress": ScoringProcess._progress,
     "target.dismantled": ScoringProcess._dismantled,
+    "outcome.baseline": ScoringProcess._baseline,
 }
 
 

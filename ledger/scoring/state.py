@@ -213,6 +213,7 @@ class Round:
     progress: list[int] = field(default_factory=list)
     decision_status: str | None = None  # "matches" | "deviation_justified" (admitted decisions only)
     opened_on: str = ""  # the UTC date of the round.open statement time
+    dismantled_on: str | None = None  # the target.dismantled body's date (the outcomes document, 12.12)
 
     @property
     def rules(self) -> str:
@@ -263,6 +264,7 @@ class ScoringState:
     rules_adopted_on: dict[str, str] = field(default_factory=dict)  # rules digest -> UTC date of its statement
     names: dict[str, str] = field(default_factory=dict)  # name_key of a name or alias -> org_id (R-10.14)
     identities: dict[str, tuple[str, int]] = field(default_factory=dict)  # org.identify: org_id -> (same_as, seq)
+    baselines: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)  # outcome.baseline: (seq, digest hex, body)
     # Where the replay keeps its long lists while it computes a ranking digest (a list in
     # memory unless the storage layer provides a spool on disk; not part of the state).
     spool: Callable[[], Spool] = field(default=list, repr=False, compare=False)
@@ -424,7 +426,19 @@ class ScoringState:
 
     def _dismantled(self, seq: int, body: dict[str, Any], digest: str) -> None:
         self.rounds[body["round"]].dismantled_seq = seq
+        self.rounds[body["round"]].dismantled_on = body["date"]
         self.orgs[body["org"]].dismantled = body["round"]
+
+    def _baseline(self, seq: int, body: dict[str, Any], digest: str) -> None:
+        self.baselines.append((seq, digest, body))
+
+    def baseline_at(self, through: int) -> tuple[int, str, dict[str, Any]] | None:
+        """The ``outcome.baseline`` in force after entry ``through``: the last one admitted (10.8)."""
+        found = None
+        for item in self.baselines:
+            if item[0] <= through:
+                found = item
+        return found
 
     def iter_incidents(self) -> Iterator[Incident]:
         return self.incidents.values()
@@ -447,6 +461,7 @@ _HANDLERS = {
     "round.decide": ScoringState._decide,
     "target.progress": ScoringState._progress,
     "target.dismantled": ScoringState._dismantled,
+    "outcome.baseline": ScoringState._baseline,
 }
 
 
@@ -547,15 +562,16 @@ def scoring_state_to_json(state: ScoringState) -> dict[str, Any]:
         "rules": [[digest, rules.seq, rules.body] for digest, rules in state.rules.items()],
         "rules_versions": state.rules_versions,
         "rounds": [[r.number, r.open_seq, r.body, r.close_seq, r.decide_seq, r.decision, r.dismantled_seq,
-                    r.progress, r.decision_status, r.opened_on] for r in state.rounds.values()],
+                    r.progress, r.decision_status, r.opened_on, r.dismantled_on] for r in state.rounds.values()],
         "rules_adopted_on": state.rules_adopted_on,
         "names": state.names,
         "identities": {org: list(value) for org, value in state.identities.items()},
+        "baselines": [list(item) for item in state.baselines],
     }
 
 
 _STATE_MEMBERS = {"ledger_id", "size", "orgs", "disputes", "disputes_by_attribution", "estimates", "rules",
-                  "rules_versions", "rounds", "rules_adopted_on", "names", "identities"}
+                  "rules_versions", "rounds", "rules_adopted_on", "names", "identities", "baselines"}
 
 
 def _str_map(value: Any, where: str) -> dict[str, str]:
@@ -614,14 +630,18 @@ def scoring_state_from_json(obj: Any, incidents: IncidentIndex) -> ScoringState:
     if sorted(state.rules_versions) != sorted(state.rules):
         raise InputError("state file: rules_versions do not name the saved rules")
     for item in _list(obj["rounds"], "rounds"):
-        number, open_seq, body, close_seq, decide_seq, decision, dismantled_seq, progress, status, opened_on = _list(item, "rounds[]", 10)
+        number, open_seq, body, close_seq, decide_seq, decision, dismantled_seq, progress, status, opened_on, dismantled_on = _list(item, "rounds[]", 11)
         where = f"round {_int(number, 'round number')}"
         state.rounds[number] = Round(number, _int(open_seq, where), _dict(body, where), _opt(_int, close_seq, where),
                                      _opt(_int, decide_seq, where), _opt(_dict, decision, where), _opt(_int, dismantled_seq, where),
-                                     _ints(progress, where), _opt(_str, status, where), _str(opened_on, where))
+                                     _ints(progress, where), _opt(_str, status, where), _str(opened_on, where),
+                                     _opt(_str, dismantled_on, where))
     state.rules_adopted_on = _str_map(obj["rules_adopted_on"], "rules_adopted_on")
     state.names = _str_map(obj["names"], "names")
     for org, value in _dict(obj["identities"], "identities").items():
         same_as, seq = _list(value, f"identities[{org[:40]!r}]", 2)
         state.identities[org] = (_str(same_as, "identities"), _int(seq, "identities"))
+    for item in _list(obj["baselines"], "baselines"):
+        seq, digest, body = _list(item, "baselines[]", 3)
+        state.baselines.append((_int(seq, "baseline seq"), _str(digest, "baseline digest"), _dict(body, "baseline body")))
     return state

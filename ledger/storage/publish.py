@@ -7,7 +7,8 @@ Layout (C2SP tlog-tiles plus three extras), for the latest signed checkpoint of 
 * ``tile/entries/<N>[.p/<W>]`` — every entry bundle;
 * ``bundle.jsonl`` — the whole ledger as a bundle (section 8.1), first ``n`` entries;
 * ``rounds/<R>/ranking.json`` — the ranking document of each decided round (section 12),
-  exactly the bytes whose SHA-256 its decision commits to.
+  exactly the bytes whose SHA-256 its decision commits to;
+* ``outcomes/month.json``, ``outcomes/week.json`` — the outcomes document (section 12.12).
 
 Files are written atomically (sibling temporary file, then rename) and the checkpoint
 last, so a reader never sees a checkpoint whose tiles or bundles are not yet there. Full
@@ -73,21 +74,27 @@ def _counted(raws: Iterator[bytes], progress: Callable[[int], None] | None) -> I
             progress(1)
 
 
-def ranking_documents(raws: Callable[[], Iterator[bytes]]) -> tuple[dict[int, bytes], str]:
-    """Hook: ``{round: ranking document bytes}`` for every decided round, and a status.
+def scoring_documents(raws: Callable[[], Iterator[bytes]]) -> tuple[dict[str, bytes], str]:
+    """Hook: ``{path: document bytes}``: the ranking document of every decided round
+    (``rounds/<R>/ranking.json``) and the outcomes documents by month and by week
+    (``outcomes/<period>.json``, SPEC.md 12.12), and a status.
 
     Uses the scoring module's replay (:func:`ledger.scoring.replay.replay`) when present.
     """
     try:
+        from ..scoring.outcomes import PERIODS, outcomes
         from ..scoring.process import state_of
         from ..scoring.replay import replay
     except ImportError:  # pragma: no cover - scoring module absent
         return {}, "scoring replay not available"
     state = state_of(raws())
-    out: dict[int, bytes] = {}
+    out: dict[str, bytes] = {}
     for number, round_ in sorted(state.rounds.items()):
         if round_.decision is not None:
-            out[number] = replay(state, number).raw
+            out[f"rounds/{number}/ranking.json"] = replay(state, number).raw
+    if state.size:
+        for period in PERIODS:
+            out[f"outcomes/{period}.json"] = outcomes(state, period=period).raw
     return out, "ok"
 
 
@@ -126,10 +133,11 @@ def publish(store: LedgerStore, out: Path, *, progress: Callable[[int], None] | 
             progress(tile.width)
     with atomic_file(out / BUNDLE_PATH) as handle:  # streamed
         write_bundle(store.iter_raw(0, size), handle, progress)
-    documents, report.rounds_hook = ranking_documents(lambda: _counted(store.iter_raw(0, size), progress))
-    for number, raw in documents.items():
-        _write(out / "rounds" / str(number) / "ranking.json", raw)
-        report.rounds.append(number)
+    documents, report.rounds_hook = scoring_documents(lambda: _counted(store.iter_raw(0, size), progress))
+    for rel, raw in documents.items():
+        _write(out.joinpath(*rel.split("/")), raw)
+        if rel.startswith("rounds/"):
+            report.rounds.append(int(rel.split("/")[1]))
     # Last, and atomically: everything it covers is in place before it appears, and a
     # directory without it is an unfinished publication (R-15.x, reported by `ledger verify`).
     _write(out / CHECKPOINT_PATH, checkpoint_note)
@@ -145,4 +153,4 @@ def stale_partials(out: Path, size: int) -> Iterable[Path]:  # pragma: no cover 
             yield path
 
 
-__all__ = ["publish", "PublishReport", "ranking_documents", "note", "Tile"]
+__all__ = ["publish", "PublishReport", "scoring_documents", "note", "Tile"]

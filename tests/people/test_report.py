@@ -93,6 +93,17 @@ def test_whole_ledger_report(demo, tmp_path):
     dom = browse(out / "index.html", tmp_path, "--dump-dom").stdout
     assert 'id="orgs-table"' in dom and "halcones-disidentes" in dom and 'href="round-3.html"' in dom
     assert dom.count('<svg class="spark"') >= 20
+    # Did it work? (SPEC.md 12.12): the outcomes chart, each target's windows and the baseline.
+    assert '<svg id="chart-outcomes"' in dom and 'id="chart-outcomes-baseline"' in dom and 'id="chart-outcomes-measured"' in dom
+    assert len(re.findall(r'<rect class="period" data-period="\d{4}-\d\d"', dom)) >= 15
+    assert dom.count('class="marker"') == 4  # rounds 1 and 2: named and dismantled
+    assert 'id="outcome-round-1"' in dom and 'id="outcome-round-2"' in dom and "after dismantling" in dom
+    outcomes = run("outcomes", demo / "ledger.db", check=True).stdout
+    digest = re.search(r"Outcomes digest: ([0-9a-f]{64})", outcomes).group(1)
+    standing = re.search(r"the industry, .*: (\d+) against ([\d.]+) expected, ratio ([\d.]+)", outcomes)
+    assert digest in dom and f"{standing.group(1)} against {standing.group(2)} expected, ratio {standing.group(3)}" in dom
+    page = (out / "round-1.html").read_text(encoding="utf-8")
+    assert 'id="chart-outcomes-1"' in page and 'id="outcome-round-1"' in page and 'id="outcome-round-2"' not in page
 
 
 def test_malicious_organization_name_is_escaped(demo, tmp_path):
