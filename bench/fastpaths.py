@@ -82,6 +82,13 @@ PATHS: dict[str, tuple[str, str, str]] = {
     "replay_fast_path": (
         "replay._FAST_PATH: the usual incident in a few steps",
         "from ledger.scoring import replay as r; r._FAST_PATH; r._FAST_PATH = False", "replay"),
+    "ratio_texts": (
+        "replay._ratio_texts: display/exact texts with integers, not rules.display/exact",
+        "from fractions import Fraction\n"
+        "from ledger.scoring import replay as r\n"
+        "from ledger.scoring.rules import display, exact\n"
+        "r._ratio_texts; r._ratio_texts = lambda n, d, places: (display(Fraction(n, d), places), exact(Fraction(n, d)))",
+        "replay"),
     "switch (verify)": (
         "every remaining path off: ledger.core.fastpaths.ENABLED = False",
         "from ledger.core import fastpaths; fastpaths.ENABLED = False", "verify"),

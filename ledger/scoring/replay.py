@@ -17,7 +17,6 @@ from collections import defaultdict
 from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
 from typing import Any, Callable
 
 from ..core import canonical
@@ -363,7 +362,8 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
                         if text is None:
-                            shown, exact_text = _ratio_texts(total, denominator * share, places)
+                            value = Fraction(total, denominator * share)
+                            shown, exact_text = display(value, places), exact(value)
                             text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
                                                  shown, exact_text)
                         contributions[org].append(text[0] + tail)
@@ -467,19 +467,6 @@ def _filled(document: dict[str, Any], lists: list[list[dict[str, Any]]]) -> dict
         row["incidents"] = items
     document["excluded"] = lists[len(document["ranking"])]
     return document
-
-
-def _ratio_texts(numerator: int, denominator: int, places: int) -> tuple[str, str]:
-    """``display`` and ``exact`` of numerator/denominator (both >= 0) with integers only:
-    the same strings as :func:`display` and :func:`exact` of the Fraction, but faster."""
-    g = gcd(numerator, denominator)
-    a, b = numerator // g, denominator // g
-    text = str(a) if b == 1 else f"{a}/{b}"
-    q, r = divmod(numerator * 10**places, denominator)
-    if 2 * r > denominator or (2 * r == denominator and q & 1):
-        q += 1
-    digits = str(q).rjust(places + 1, "0")
-    return (digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}"), text
 
 
 def _select(order: list[str], scores: dict[str, Fraction], rules: Rules) -> dict[str, Any]:
