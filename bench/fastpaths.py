@@ -14,7 +14,7 @@ times; the figure is the median **process CPU time** of the child (user + system
   the figure is the child's CPU time around the call (``time.process_time``).
 
 Each path is turned off the way the equivalence tests used to (a monkeypatch in the child),
-so this measures paths that are no longer in the tree as "absent" rows. The last rows turn
+so paths that are no longer in the tree show as "not in this tree" rows. The last row turns
 off everything at once with the one switch (``ledger.core.fastpaths.ENABLED = False``).
 If the bundle is missing it is built (``bench/generate.py``, ``--entries``, seeded) and the
 state file is saved by one ``ledger verify --state``. Every run must exit 0 (the verdict is
