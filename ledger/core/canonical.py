@@ -441,9 +441,10 @@ def parse(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES, max_depth: int = 
     return _parse_text(text, max_depth)
 
 
-# Fast path of parse_canonical (ledger.core.fastpaths): orjson (C; the round trip below costs about half of the
-# stdlib's). It only ever *accepts*; anything it does not accept goes through the paths
-# below, which give the same value or the same error as before. Why accepting is exact
+# Fast path of parse_canonical (ledger.core.fastpaths): an orjson round trip (C; much
+# cheaper than the reference parse with its hooks and the re-encoding). It only ever
+# *accepts*; anything it does not accept goes through the reference path, which gives the
+# same value or words the error. Why accepting is exact
 # (SPEC.md 2.4, docs/decisions/0001): ``data`` must be byte-for-byte
 # ``orjson.dumps(orjson.loads(data), OPT_SORT_KEYS | OPT_STRICT_INTEGER)``, and on the data
 # model orjson.dumps with sorted keys writes exactly the RFC 8785 bytes (the escapes and
