@@ -69,6 +69,7 @@ from typing import Any
 import orjson
 
 from ..errors import CanonicalError
+from . import fastpaths
 
 __all__ = [
     "MAX_SAFE_INTEGER",
@@ -440,21 +441,10 @@ def parse(data: bytes, *, max_bytes: int = MAX_DOCUMENT_BYTES, max_depth: int = 
     return _parse_text(text, max_depth)
 
 
-# Fast path of parse_canonical: no object_pairs_hook. Duplicate keys cannot get through it:
-# the parsed dict keeps one member per key, and encode() never writes a duplicate, so input
-# with a duplicate key is never equal to the re-encoding. Lone surrogates make the UTF-8
-# encoding of the output fail. Everything else is checked as in parse().
-_FAST_DECODER = json.JSONDecoder(
-    parse_float=_reject_float,
-    parse_int=_parse_int,
-    parse_constant=_reject_constant,
-    strict=True,
-)
-
-
-# First path of parse_canonical: orjson (C; the round trip below costs about half of the
-# stdlib's). It only ever *accepts*; anything it does not accept goes through the paths
-# below, which give the same value or the same error as before. Why accepting is exact
+# Fast path of parse_canonical (ledger.core.fastpaths): an orjson round trip (C; much
+# cheaper than the reference parse with its hooks and the re-encoding). It only ever
+# *accepts*; anything it does not accept goes through the reference path, which gives the
+# same value or words the error. Why accepting is exact
 # (SPEC.md 2.4, docs/decisions/0001): ``data`` must be byte-for-byte
 # ``orjson.dumps(orjson.loads(data), OPT_SORT_KEYS | OPT_STRICT_INTEGER)``, and on the data
 # model orjson.dumps with sorted keys writes exactly the RFC 8785 bytes (the escapes and
@@ -507,27 +497,20 @@ def parse_canonical(
 ) -> Any:
     """Parse like :func:`parse`, then require ``data`` to be exactly ``encode(value)``.
 
-    On any failure the input is re-parsed with :func:`parse`'s checks so that the error
-    names the first rule broken; only if it passes them all is the error
+    The orjson round trip may accept first (a fast path, ``ledger.core.fastpaths``); the
+    reference path parses with :func:`parse`'s checks, so that an error names the first
+    rule broken; only if it passes them all is the error
     ``not canonical RFC 8785 JSON: first difference at byte N``.
     """
-    value = _orjson_canonical(data, max_bytes, max_depth)
-    if value is not None:
-        return value
-    data, text = _precheck(data, max_bytes, max_depth)
-    try:
-        value = _FAST_DECODER.decode(text)
-        out = _SORTED_ENCODER.encode(value)
-        if _has_supplementary(out):
-            out = _UNSORTED_ENCODER.encode(_utf16_ordered(value))
-        if out.encode("utf-8") == data:
+    if fastpaths.ENABLED:
+        value = _orjson_canonical(data, max_bytes, max_depth)
+        if value is not None:
             return value
-    except (ValueError, _Invalid, RecursionError):  # UnicodeError is a ValueError
-        pass
+    data, text = _precheck(data, max_bytes, max_depth)
     value = _parse_text(text, max_depth)
     canonical = _serialize(value, None)
     if canonical != data:
         n = min(len(canonical), len(data))
         first = next((i for i in range(n) if canonical[i] != data[i]), n)
         raise CanonicalError(f"not canonical RFC 8785 JSON: first difference at byte {first}")
-    return value  # pragma: no cover - the fast path accepts every canonical input
+    return value

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 import orjson
 
 from ..errors import CanonicalError, SchemaError, SignatureError
-from . import canonical
+from . import canonical, fastpaths
 from .keys import PublicKey, SigningKey
 from .merkle import leaf_hash
 
@@ -34,26 +34,8 @@ def b64encode(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def _b64_canonical(text: Any, length: int) -> bytes | None:
-    """Fast path of :func:`b64decode` (accepts only): the ``length`` bytes whose standard
-    base64 is exactly ``text``, or None. Any bytes that re-encode to ``text`` are the ones
-    ``b64decode`` returns (base64 decoding is injective on canonical text)."""
-    if type(text) is not str or not text.isascii():
-        return None
-    try:
-        raw = binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error:
-        return None
-    if len(raw) == length and binascii.b2a_base64(raw, newline=False) == text.encode("ascii"):
-        return raw
-    return None
-
-
 def b64decode(text: str, *, length: int, what: str) -> bytes:
     """Strict base64: the canonical encoding of exactly ``length`` bytes, or SignatureError."""
-    raw = _b64_canonical(text, length)
-    if raw is not None:
-        return raw
     try:
         raw = base64.b64decode(text.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
@@ -102,11 +84,8 @@ class Signature:
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Signature":
-        key_id, text = obj["key_id"], obj["sig"]
-        sig = _b64_canonical(text, 64)  # the common case, without building the error's wording
-        if sig is None:
-            sig = b64decode(text, length=64, what=f"signature by {key_id[:12]}")
-        return cls(key_id, sig)
+        key_id = obj["key_id"]
+        return cls(key_id, b64decode(obj["sig"], length=64, what=f"signature by {key_id[:12]}"))
 
 
 @dataclass(frozen=True)
@@ -277,8 +256,8 @@ def decode_entry(raw: bytes, obj: dict[str, Any]) -> Entry:
         seal = Signature.from_json(obj["seal"])
     except KeyError as exc:  # pragma: no cover - the schema guarantees presence
         raise SchemaError(f"missing member {exc}") from None
-    parts = _split_canonical_entry(raw, obj)
-    if parts is None:  # pragma: no cover - not canonical: encode (the slow, general way)
+    parts = _split_canonical_entry(raw, obj) if fastpaths.ENABLED else None
+    if parts is None:  # the reference path (or, never under the precondition, no match): encode
         statement = Statement(statement_obj, canonical.encode(statement_obj))
         unsealed = None
     else:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from ..errors import LedgerError, SchemaError
-from . import canonical
+from . import canonical, fastpaths
 from .authority import Requirement, requirement
 from .entry_types import ENTRY_TYPES
 from .merkle import leaf_hash
@@ -88,12 +88,12 @@ _TIME_SHAPE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}
 
 
 def _valid_time(text: str) -> bool:
-    # Fast path, same answer: on this exact shape (ASCII digits, fixed widths), strptime's
+    # Fast path (ledger.core.fastpaths), same answer: on this exact shape (ASCII digits, fixed widths), strptime's
     # field patterns accept exactly the two-digit values 01-12, 01-31, 00-23, 00-59 and
     # 00-61, and then builds a datetime, which refuses everything that is not a real
     # date and time (Feb 30, year 0, second 60 or 61); fromisoformat reads the same six
     # fields of "YYYY-MM-DDTHH:MM:SS" and builds the same datetime, refusing the same.
-    if _TIME_SHAPE.fullmatch(text):
+    if fastpaths.ENABLED and _TIME_SHAPE.fullmatch(text):
         try:
             datetime.fromisoformat(text[:19])
         except ValueError:
@@ -184,7 +184,8 @@ class Verifier:
             entry = self._decode(raw, seq)
         except _Reject as rejected:
             return None, [rejected.violation]
-        violations = [] if self._core_ok(entry) else list(self._core_rules(entry))
+        # the shortcut is a fast path (ledger.core.fastpaths); _core_rules is the reference
+        violations = [] if fastpaths.ENABLED and self._core_ok(entry) else list(self._core_rules(entry))
         if not violations:
             for process in self.processes:
                 violations.extend(process.admit(entry, self.context))

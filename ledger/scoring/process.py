@@ -174,36 +174,16 @@ class ScoringProcess:
                 yield Violation(seq, "R-10.7", f"{where}.attributions[{i}]: attribution to unregistered organization {attribution['org']!r}")
         yield from _dates(seq, inc, (), where)
 
-    def _content_ok(self, inc: dict[str, Any]) -> bool:
-        """True only if :meth:`_incident_content` finds nothing: its checks, without wording."""
-        victims, attributions, orgs = inc["victims"], inc["attributions"], self.state.orgs
-        if len({v["role"] for v in victims}) != len(victims) or len({a["org"] for a in attributions}) != len(attributions):
-            return False
-        for victim in victims:
-            if not victim["low"] <= victim["best"] <= victim["high"]:
-                return False
-        for attribution in attributions:
-            if attribution["org"] not in orgs:
-                return False
-        if not _real_date(inc["date"]):
-            return False
-        for source in inc["sources"]:
-            if not _real_date(source["date"]):
-                return False
-        return True
-
     def _incident_record(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         existing = self.state.incidents.get(body["incident_id"])
         if existing is not None:
             yield Violation(seq, "R-10.4", f"incident {body['incident_id']!r} already recorded at entry {existing.versions[0][0]}; correct it with incident.amend")
-        if not self._content_ok(body):
-            yield from self._incident_content(seq, body, "incident")
+        yield from self._incident_content(seq, body, "incident")
 
     def _incident_amend(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:
         incident_id = body["incident"]["incident_id"]
         yield from self._known_incident(seq, incident_id, "amend")
-        if not self._content_ok(body["incident"]):
-            yield from self._incident_content(seq, body["incident"], "incident")
+        yield from self._incident_content(seq, body["incident"], "incident")
 
     def _known_incident(self, seq: int, incident_id: str, what: str) -> Iterator[Violation]:
         existing = self.state.incidents.get(incident_id)

@@ -17,7 +17,6 @@ from collections import defaultdict
 from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
-from math import gcd
 from typing import Any, Callable
 
 from ..core import canonical
@@ -282,39 +281,9 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     # Incidents come in ascending id order, so that every list of the document is built in
     # its final order: each organization's incidents (one counted version per incident) and
     # the exclusions (sorted by incident, then seq, reason, org within the incident).
-    fast = _FAST_PATH and not disputed
     for incident_id, (retracted, versions) in incidents:
         version = versions[0]
         first_seq = version[0]
-        if fast and retracted is None and counted_from < first_seq < cutoff and len(versions) == 1:
-            # The usual incident, taken in a few steps: one version, recorded before the
-            # cutoff, not retracted, no dispute anywhere; if it is inside the window, has
-            # enough sources, one victim and one eligible attribution, it counts with share
-            # 1 and nothing is excluded: exactly what the general steps below give it.
-            _, digest, _, _, first, last, kind, sources, publishers, victims, attributions = version
-            if (start <= first and last <= end and sources >= min_sources and publishers >= min_sources
-                    and len(attributions) == 1 and len(victims) == 1 and attributions[0][0] in eligible_set):
-                org, basis, confidence = attributions[0]
-                role = victims[0][0]
-                total = weight_of[kind][role] * victims[0][count_index] * clear_multiplier[basis][confidence]
-                counted_incidents += 1
-                raw_by_org[org][1] += total
-                breakdown[org][(kind, role, 1)] += total
-                text = texts.get(total)
-                if text is None:
-                    shown, exact_text = _ratio_texts(total, denominator, places)
-                    text = texts[total] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
-                                           shown, exact_text)
-                if incident_id.isascii() and incident_id.isprintable() and '"' not in incident_id and "\\" not in incident_id:
-                    item_id = b'"%s"' % incident_id.encode()  # as _json_text, inline
-                else:
-                    item_id = _json_text(incident_id)
-                statement = hexlify(digest)
-                contributions[org].append(b'%s"incident":%s,"seq":%d,"statement":"%s"}' % (text[0], item_id, first_seq, statement))
-                if dicts:
-                    contribution_dicts[org].append({"incident": incident_id, "seq": first_seq, "statement": statement.decode(),
-                                                    "contribution": text[1], "exact": text[2]})
-                continue
         if first_seq >= cutoff:
             if first_seq < limit and start <= version[4] and version[5] <= end:
                 found = [(first_seq, RECORDED_AFTER_CLOSE, "")]
@@ -379,10 +348,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         base = 0
                         for _, part in parts:
                             base += part
-                    if incident_id.isascii() and incident_id.isprintable() and '"' not in incident_id and "\\" not in incident_id:
-                        item_id = b'"%s"' % incident_id.encode()  # as _json_text, inline
-                    else:
-                        item_id = _json_text(incident_id)
+                    item_id = _json_text(incident_id)
                     statement = hexlify(digest)
                     tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (item_id, seq, statement)
                     for org, multiplier in counted:
@@ -396,7 +362,8 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
                         if text is None:
-                            shown, exact_text = _ratio_texts(total, denominator * share, places)
+                            value = Fraction(total, denominator * share)
+                            shown, exact_text = display(value, places), exact(value)
                             text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
                                                  shown, exact_text)
                         contributions[org].append(text[0] + tail)
@@ -490,10 +457,6 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     return document, spools, lists
 
 
-#: Whether :func:`_rank` takes the usual incident in a few steps (tests compare both ways).
-_FAST_PATH = True
-
-
 def _seq(version: Any) -> int:
     return version[0]
 
@@ -504,19 +467,6 @@ def _filled(document: dict[str, Any], lists: list[list[dict[str, Any]]]) -> dict
         row["incidents"] = items
     document["excluded"] = lists[len(document["ranking"])]
     return document
-
-
-def _ratio_texts(numerator: int, denominator: int, places: int) -> tuple[str, str]:
-    """``display`` and ``exact`` of numerator/denominator (both >= 0) with integers only:
-    the same strings as :func:`display` and :func:`exact` of the Fraction, but faster."""
-    g = gcd(numerator, denominator)
-    a, b = numerator // g, denominator // g
-    text = str(a) if b == 1 else f"{a}/{b}"
-    q, r = divmod(numerator * 10**places, denominator)
-    if 2 * r > denominator or (2 * r == denominator and q & 1):
-        q += 1
-    digits = str(q).rjust(places + 1, "0")
-    return (digits if places == 0 else f"{digits[:-places]}.{digits[-places:]}"), text
 
 
 def _select(order: list[str], scores: dict[str, Fraction], rules: Rules) -> dict[str, Any]:

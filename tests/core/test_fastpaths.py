@@ -2,8 +2,13 @@
 
 * ``model.decode_entry``'s slices (statement bytes, unsealed bytes) against re-encoding;
 * ``verify._valid_time`` against ``strptime``;
-* the whole verifier with the fast paths on and off, on every tampering case of
-  ``test_tamper`` and on random mutations of real entries: identical violations.
+* ``Verifier._core_ok`` never says yes where ``_core_rules`` finds a violation;
+* the whole verifier with the fast paths on and off (``ledger.core.fastpaths.ENABLED``, the
+  one switch), on every tampering case of ``test_tamper`` and on random mutations of real
+  entries: identical violations; and the switch does turn every fast path off.
+
+(The orjson canonical check is also pinned in test_canonical, libsodium's first check in
+test_keys.)
 """
 
 from __future__ import annotations
@@ -19,11 +24,10 @@ from hypothesis import strategies as st
 import test_tamper  # the tamper table of the core tests
 from core_fixtures import Chain, standard_chain, violations_of
 from test_tamper import world  # noqa: F401 - the fixture, shared
-from ledger.core import canonical, model
+from ledger.core import canonical, fastpaths, model
 from ledger.core import verify as verify_mod
 from ledger.core.model import Statement, decode_entry, seal_signing_message, unsealed_entry_bytes
-from ledger.scoring.process import ScoringProcess, new_verifier
-from ledger.scoring.state import Org
+from ledger.scoring.process import new_verifier
 
 def _corpus() -> list[bytes]:
     chain = standard_chain("fastpaths")
@@ -149,7 +153,7 @@ def test_valid_time_equals_strptime(text):
 
 @pytest.fixture
 def slow_paths(monkeypatch):
-    """Turn every fast path off: re-encoding, strptime."""
+    """A function that turns every fast path off (ledger.core.fastpaths, the one switch)."""
 
     def disable() -> None:
         _disable_fast_paths(monkeypatch)
@@ -158,17 +162,36 @@ def slow_paths(monkeypatch):
 
 
 def _disable_fast_paths(monkeypatch) -> None:
-    monkeypatch.setattr(model, "_split_canonical_entry", lambda raw, obj: None)
-    monkeypatch.setattr(verify_mod, "_TIME_SHAPE", _NeverMatches())
-    monkeypatch.setattr(canonical, "_orjson_canonical", lambda data, max_bytes, max_depth: None)
-    monkeypatch.setattr(model, "_b64_canonical", lambda text, length: None)
-    monkeypatch.setattr(verify_mod.Verifier, "_core_ok", lambda self, entry: False)
-    monkeypatch.setattr(ScoringProcess, "_content_ok", lambda self, inc: False)
+    monkeypatch.setattr(fastpaths, "ENABLED", False)
 
 
-class _NeverMatches:
-    def fullmatch(self, text: str) -> None:
-        return None
+def test_the_switch_turns_every_fast_path_off(monkeypatch):
+    from ledger.core import keys
+
+    raw = CORPUS[1]
+    obj = canonical.parse_canonical(raw)
+    assert decode_entry(raw, obj).unsealed is not None  # on: sliced
+    taken: list[str] = []
+
+    class Spy:
+        def fullmatch(self, text):
+            taken.append("time")
+
+    def sodium(signed, key):
+        taken.append("sodium")
+        raise keys._SodiumRejects()
+
+    monkeypatch.setattr(canonical, "_orjson_canonical", lambda *args: taken.append("orjson"))
+    monkeypatch.setattr(verify_mod, "_TIME_SHAPE", Spy())
+    monkeypatch.setattr(verify_mod.Verifier, "_core_ok", lambda self, entry: taken.append("core"))
+    monkeypatch.setattr(keys, "_sodium_open", sodium)
+    violations_of(CORPUS[:3])
+    assert sorted(set(taken)) == ["core", "orjson", "sodium", "time"]  # the spies see the paths
+    taken.clear()
+    _disable_fast_paths(monkeypatch)
+    assert decode_entry(raw, obj).unsealed is None  # off: re-encoded
+    assert _report(list(standard_chain("fastpaths").raws)) == []  # a genuine ledger, judged the reference way
+    assert taken == []
 
 
 def _report(raws: list[bytes]) -> list[tuple]:
@@ -202,7 +225,7 @@ def test_mutated_entries_give_identical_violations(data, monkeypatch):
     assert fast == slow
 
 
-# -- the core-rules shortcut and the base64 fast path --------------------------------------
+# -- the core-rules shortcut -------------------------------------------------------------
 
 def _core_ok_agrees(raws: list[bytes]) -> int:
     """Feed ``raws``; wherever Verifier._core_ok says yes, _core_rules must find nothing.
@@ -228,52 +251,6 @@ def test_core_shortcut_is_taken_on_genuine_entries_and_never_hides_a_violation(w
         assert _core_ok_agrees(raws) >= len(raws) // 2  # it is the common path
     for case in test_tamper.CASES:
         _core_ok_agrees(case.values[0](world))
-
-
-_DATES = st.sampled_from(["2024-01-31", "2024-02-29", "2023-02-29", "2024-13-01", "2024-04-31", "0000-01-01"])
-
-
-@settings(max_examples=400, deadline=None)
-@given(
-    st.lists(st.tuples(st.sampled_from(["killed", "injured", "missing"]), st.integers(0, 3), st.integers(0, 3),
-                       st.integers(0, 3)), max_size=4),
-    st.lists(st.sampled_from(["cartel-a", "cartel-b", "unregistered"]), max_size=4),
-    _DATES,
-    st.lists(_DATES, max_size=3),
-)
-def test_incident_content_shortcut_agrees_with_the_worded_checks(victims, orgs, day, source_days):
-    """ScoringProcess._content_ok says yes exactly when _incident_content finds nothing."""
-    process = ScoringProcess()
-    for org in ("cartel-a", "cartel-b"):
-        process.state.orgs[org] = Org(org, 1, org, [])
-    inc = {
-        "date": day,
-        "victims": [{"role": r, "low": lo, "best": b, "high": hi} for r, lo, b, hi in victims],
-        "attributions": [{"org": o, "basis": "claimed", "confidence": "high"} for o in orgs],
-        "sources": [{"date": d} for d in source_days],
-    }
-    assert process._content_ok(inc) == (list(process._incident_content(7, inc, "incident")) == [])
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.one_of(
-    st.binary(min_size=32, max_size=32).map(lambda b: model.b64encode(b)),
-    st.binary(min_size=64, max_size=64).map(lambda b: model.b64encode(b)),
-    st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef0123456789+/=\n é", max_size=90),
-    st.binary(min_size=64, max_size=64).map(lambda b: model.b64encode(b)[:-3] + "B=="),
-))
-def test_base64_fast_path_agrees_with_the_reference(text):
-    for length in (32, 64):
-        fast = model._b64_canonical(text, length)
-        try:
-            import base64
-            import binascii
-
-            raw = base64.b64decode(text.encode("ascii"), validate=True)
-            reference = raw if len(raw) == length and model.b64encode(raw) == text else None
-        except (binascii.Error, UnicodeEncodeError, ValueError):
-            reference = None
-        assert fast == reference
 
 
 # -- parallel verification -----------------------------------------------------------------

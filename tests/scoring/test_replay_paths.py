@@ -249,16 +249,3 @@ def test_a_file_spool_joins_its_items_with_commas(count):
     pieces = list(spool.joined())
     assert b"".join(pieces) == b",".join(items) == b",".join(list(again))
     assert count < 30_000 or len(pieces) > 1  # more than a MiB: several pieces
-
-
-@pytest.mark.parametrize("disputes", [False, True])
-def test_the_usual_incidents_fast_steps_give_the_general_steps_result(disputes, monkeypatch):
-    from ledger.scoring import replay as module
-
-    state = varied_ledger(disputes).state
-    fast = {d: replay(state, 1, rules_digest=d) for d in state.rules_versions}
-    monkeypatch.setattr(module, "_FAST_PATH", False)
-    for digest, document in fast.items():
-        general = replay(state, 1, rules_digest=digest)
-        assert general.raw == document.raw and general.document == document.document
-        assert document.document["counts"]["incidents_counted"] > 5
