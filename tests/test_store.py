@@ -19,7 +19,7 @@ from core_fixtures import (
     standard_chain,
     violations_of,
 )
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.storage.bundle import read_bundle, write_bundle
 from ledger.errors import LedgerError, StoreError
 from ledger.core.model import Statement
