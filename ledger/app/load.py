@@ -27,7 +27,7 @@ from ..errors import InputError, LedgerError, LedgerRefused
 from ..log.checkpoints import CheckpointAuditor
 from ..storage.diskstate import DiskState, disk_verifier
 from ..storage.incremental import fresh_state, hash_line, load, load_tree, save
-from ..storage.remote import is_published, open_published
+from ..storage.remote import is_published, is_url, open_published
 from ..storage.store import LedgerStore, is_sqlite_file, open_entries
 from ..storage.views import check_store
 from .audit import AuditReport, parse_log_keys, stored_checkpoints
@@ -184,7 +184,7 @@ def _start(location: str | os.PathLike[str], state: str | os.PathLike[str] | Non
            checkpoints: Sequence[tuple[str, bytes]], log_keys: Sequence[str],
            progress: Callable[[int], None] | None) -> _Start:
     if state is not None:
-        return _resume(Path(location), Path(state), since_checkpoint, list(checkpoints), log_keys, progress)
+        return _resume(location, Path(state), since_checkpoint, list(checkpoints), log_keys, progress)
     given = list(checkpoints)
     stored: list[tuple[str, bytes]] = []
     entries: Iterable[bytes]
@@ -203,14 +203,14 @@ def _start(location: str | os.PathLike[str], state: str | os.PathLike[str] | Non
     return _Start(AuditReport(str(location)), entries, disk_verifier(disk), disk, auditor)
 
 
-def _resume(path: Path, state: Path, since_checkpoint: bool, checkpoints: list[tuple[str, bytes]],
+def _resume(location: str | os.PathLike[str], state: Path, since_checkpoint: bool, checkpoints: list[tuple[str, bytes]],
             log_keys: Sequence[str], progress: Callable[[int], None] | None) -> _Start:
     """The start of a run with a state file (SPEC.md 9): resumed from it when it describes
     exactly the ledger's first entries (re-read and hashed, or with ``since_checkpoint``
     anchored to a signed checkpoint instead), else a full run into a fresh state file."""
-    if is_published(path):
-        raise InputError(f"{path}: a verifier state file (--state) resumes a SQLite ledger or a bundle, "
-                         f"not a published directory or URL")
+    path = Path(location)
+    if is_url(location):  # (a directory is refused by open_entries, as any other non-ledger)
+        raise InputError(f"{location}: a verifier state file (--state) resumes a SQLite ledger or a bundle, not a URL")
     stored = stored_checkpoints(path)  # judged by default (SPEC.md 14.8)
     loaded = load(state) if state.exists() else None
     if loaded is not None:
