@@ -29,7 +29,7 @@ def main() -> None:
 
 # Command name -> module that defines it. Modules are imported only when their command
 # runs (or for the full --help listing), so `ledger verify` does not pay for the HTML
-# report or the demo generator. tests/test_cli_registry.py checks this table against
+# report or the demo generator. tests/cli/test_cli_registry.py checks this table against
 # every module's COMMANDS.
 COMMAND_MODULES: dict[str, str] = {
     "keygen": "keys_cmd",

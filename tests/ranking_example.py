@@ -9,7 +9,7 @@ breakdown cells whose weight or count is zero, a split attribution with a contes
 
 ``python tests/ranking_example.py examples/ranking-document`` writes ``ledger.jsonl``
 and ``round-N.json`` (the document's exact canonical bytes: ``sha256sum`` of the file is
-the ranking digest); ``tests/test_ranking_document.py`` checks the stored files against
+the ranking digest); ``tests/scoring/test_ranking_document.py`` checks the stored files against
 the code.
 """
 

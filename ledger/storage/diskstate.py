@@ -17,7 +17,7 @@ implementation by the core; this module (the storage layer) gives them one in SQ
 * ``values()`` merges the runs in key order (the replay reads incidents in id order).
 
 Nothing here decides anything: the verifier asks the same questions of this store as of a
-dict, and gets the same answers (``tests/test_diskstate.py``).
+dict, and gets the same answers (``tests/storage/test_diskstate.py``).
 
 :class:`DiskState` opens one SQLite file (a private temporary database by default, deleted
 on close; or the file of ``ledger verify --state``) holding both indexes, and spools.

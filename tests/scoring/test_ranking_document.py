@@ -19,7 +19,7 @@ from ledger.core.validation import validate
 import ranking_example
 from scoring_fixtures import one_round
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "ranking-document"
 SCHEMA = "urn:violence-scoring-ledger:v1:ranking-document"
 

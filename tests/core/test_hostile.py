@@ -27,7 +27,7 @@ from ledger.errors import InputError, LedgerError
 from ledger.core.statement_file import StatementFile
 from ledger.scoring.process import new_verifier
 
-REGRESSIONS = Path(__file__).resolve().parent / "regressions"
+REGRESSIONS = Path(__file__).resolve().parents[1] / "regressions"
 CHAIN = standard_chain("hostile")
 RAWS = list(CHAIN.raws)
 STATEMENT_FILE = StatementFile(CHAIN.items[1][0])

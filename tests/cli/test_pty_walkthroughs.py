@@ -21,7 +21,7 @@ import pytest
 
 from people_fixtures import EXAMPLES, ROOT, build_demo, env
 from pty_fixtures import LEDGER, exit_logging_path, judge, logged_exits, on_terminal
-from test_people_walkthroughs import WALKTHROUGHS, blocks
+from test_walkthroughs import WALKTHROUGHS, blocks
 
 PROGRESS = b"\r\x1b[K"  # how a progress line is drawn and erased (cli/_terminal.py)
 

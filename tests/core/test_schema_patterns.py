@@ -19,7 +19,7 @@ from ledger.scoring import authoring as A
 from ledger.core.validation import schema_ids, validate, validator
 from scoring_fixtures import MiniLedger, src
 
-SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
 STATEMENT = "urn:violence-scoring-ledger:v1:statement"
 GOOD = {"v": 1, "type": "org.register", "time": "2026-01-01T00:00:00Z", "ledger": "ab" * 32, "body": {}}
 

@@ -14,7 +14,7 @@ from people_fixtures import EXAMPLES, build_demo, run
 
 
 
-# Every command's help and example: tests/test_cli.py walks the whole command tree.
+# Every command's help and example: tests/cli/test_cli.py walks the whole command tree.
 
 
 @pytest.mark.parametrize("name", ["import", "robustness", "report"])

@@ -349,7 +349,7 @@ def test_sigkill_with_an_interval_loses_no_entry_and_signs_nothing_inconsistent(
             print(entry.seq, flush=True)
         os.kill(os.getpid(), signal.SIGKILL)
     """)
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
     proc = subprocess.run([sys.executable, "-P", "-c", child], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     acknowledged = [int(x) for x in proc.stdout.split()]

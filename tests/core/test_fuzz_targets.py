@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-FUZZ = Path(__file__).resolve().parent.parent / "fuzz" / "targets.py"
+FUZZ = Path(__file__).resolve().parents[2] / "fuzz" / "targets.py"
 
 
 @pytest.fixture(scope="module")

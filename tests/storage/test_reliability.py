@@ -32,7 +32,7 @@ from ledger.errors import StoreError
 from ledger.core.model import Statement
 from ledger.storage.store import LedgerStore
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 SEED = "reliability"
 
 # A child process that appends org.register statements one at a time and acknowledges
