@@ -278,18 +278,18 @@ def measure_incremental(db: Path, state_file: Path, builder, new: int) -> dict[s
     """Append ``new`` entries, then verify only the entries after the state that the full
     ``ledger verify --state`` run saved (the ledger's prefix is the same bytes): these and
     the ones the appends measurements added."""
-    from ledger.app import audit as snapshot
+    from ledger.app import load as snapshot
     from ledger.storage.store import LedgerStore
 
     appended = measure_appends(db, builder, new, serial_base=20_000_000)
     t1 = time.perf_counter()
-    report = snapshot.verify_incremental(db, state_file)
+    report = snapshot.verify_path(db, state=state_file)
     incremental = time.perf_counter() - t1
     # Anchored (--since-checkpoint): more entries, verified without re-reading the prefix,
     # tied to the store's latest signed checkpoint.
     measure_appends(db, builder, new, serial_base=21_000_000)
     t2 = time.perf_counter()
-    anchored = snapshot.verify_incremental(db, state_file, since_checkpoint=True)
+    anchored = snapshot.verify_path(db, state=state_file, since_checkpoint=True)
     anchored_seconds = time.perf_counter() - t2
     with LedgerStore.open(db, readonly=True) as store:
         size = store.size

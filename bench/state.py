@@ -61,7 +61,7 @@ def child(code: str, *args: str) -> dict:
 
 VERIFY = r"""
 import json, sys
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 r = verify_path(sys.argv[1])
 print(json.dumps({"ok": r.ok, "entries": r.size}))
 """
@@ -175,8 +175,8 @@ print(json.dumps({"incidents": n, "mode": mode, "build_seconds": round(build, 1)
 
 INCREMENTAL = r"""
 import json, sys, time
-from ledger.app.audit import verify_incremental
-t = time.perf_counter(); r = verify_incremental(sys.argv[1], sys.argv[2]); t = time.perf_counter() - t
+from ledger.app.load import verify_path
+t = time.perf_counter(); r = verify_path(sys.argv[1], state=sys.argv[2]); t = time.perf_counter() - t
 print(json.dumps({"seconds": round(t, 2), "ok": r.ok, "resumed_from": r.resumed_from, "new_entries": r.new_entries}))
 """
 

@@ -219,6 +219,34 @@ def load_key(path: Path, passphrase_file: Path | None, passphrase_env: str):  # 
     return read_private_key_file(path, passphrase)
 
 
+STATE_HELP = ("A verifier state file of yours (SPEC.md 9): resume from it as `ledger verify --state` does (only "
+              "the entries it does not cover are verified) and save it again when the ledger verifies.")
+
+
+def state_option(*names: str) -> Callable[[F], F]:
+    """``--state FILE`` (or ``names``) for a command that reads a ledger: taken by :func:`open_verified`."""
+    def remember(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+        ctx.meta["ledger.state"] = value
+
+    return click.option(*(names or ("--state",)), metavar="FILE", type=click.Path(dir_okay=False, path_type=Path),
+                        expose_value=False, callback=remember, help=STATE_HELP)
+
+
+def open_verified(location: str | Path):  # -> ledger.app.load.Loaded
+    """The ledger at ``location`` (any form) read by the one loader, ``ledger.app.load.open_ledger``,
+    with progress on a terminal, resuming from the command's ``--state FILE`` if given; closed
+    when the command ends. InputError if it holds no valid genesis entry."""
+    from ledger.app.load import open_ledger
+
+    from ._terminal import progress
+
+    ctx = click.get_current_context()
+    with progress("reading ledger", entry_total(location)) as done:
+        loaded = open_ledger(location, state=ctx.meta.get("ledger.state"), progress=done)
+    ctx.call_on_close(loaded.close)
+    return loaded.require_ledger()
+
+
 def verified(store):  # -> Verifier
     """``store.verifier()`` with progress shown (it verifies every stored entry the first time)."""
     from ._terminal import progress

@@ -15,7 +15,7 @@ from ledger.scoring import authoring as A
 from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
 
 from ._common import at_option, resolve_at
-from .scoring_cmd import PATH_ARG, load
+from .scoring_cmd import PATH_ARG, ledger_arg, load
 from .statement_cmd import write_new_statement
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -64,7 +64,7 @@ def _incident_body(incident_id, day, date_precision, place_state, municipality, 
 
 
 @click.command("new-incident")
-@PATH_ARG
+@ledger_arg("--verifier-state")  # --state is the incident's place
 @_incident_options
 @at_option
 @OUT_OPT
@@ -82,7 +82,7 @@ def new_incident(path, at, out, **fields) -> None:
 
 
 @click.command("amend-incident")
-@PATH_ARG
+@ledger_arg("--verifier-state")  # --state is the incident's place
 @_incident_options
 @click.option("--reason", required=True, help="Why the incident is corrected.")
 @at_option

@@ -9,7 +9,7 @@ import click
 
 from ledger.core import canonical
 from ledger.storage.atomic import atomic_file
-from ledger.app.audit import AuditReport, verify_path
+from ledger.app.audit import AuditReport
 from ledger.storage.bundle import write_bundle
 from ledger.errors import InputError, LedgerError
 from ledger.storage.store import LedgerStore, open_entries
@@ -120,25 +120,20 @@ def verify(path: str, as_json: bool, max_violations: int, checkpoint_files, log_
       ledger verify ledger.db --state ~/.cache/ledger.state --since-checkpoint
       ledger verify https://ledger.example.org/mx --checkpoint saved-checkpoint.txt
     """
+    from ledger.app.load import open_ledger
     from ledger.core.parallel import default_workers
     from ledger.storage.remote import is_url
 
     checkpoints = [(str(f), read_input(f, "checkpoint")) for f in checkpoint_files]
     if since_checkpoint and state_file is None:
         raise click.UsageError("--since-checkpoint needs --state FILE")
-    if state_file is not None:
-        if (checkpoints and not since_checkpoint) or log_keys or is_url(path) or jobs != 1:
-            raise click.UsageError("--state cannot be combined with --log-key, --jobs, a URL, or --checkpoint "
-                                   "(except with --since-checkpoint)")
-        from ledger.app.audit import verify_incremental
-
-        with progress("verifying", entry_total(path)) as bar:
-            report = verify_incremental(Path(path), state_file, keep=max_violations, since_checkpoint=since_checkpoint,
-                                        checkpoints=checkpoints, progress=bar)
-    else:
-        with progress("verifying", None if is_url(path) else entry_total(path)) as bar:
-            report = verify_path(path if is_url(path) else Path(path), progress=bar, keep=max_violations,
-                                 checkpoints=checkpoints, log_keys=log_keys, jobs=jobs or default_workers())
+    if state_file is not None and ((checkpoints and not since_checkpoint) or log_keys or is_url(path) or jobs != 1):
+        raise click.UsageError("--state cannot be combined with --log-key, --jobs, a URL, or --checkpoint "
+                               "(except with --since-checkpoint)")
+    with progress("verifying", None if is_url(path) else entry_total(path)) as bar, \
+            open_ledger(path if is_url(path) else Path(path), state=state_file, since_checkpoint=since_checkpoint, jobs=jobs or default_workers(),
+                        checkpoints=checkpoints, log_keys=log_keys, keep=max_violations, progress=bar) as loaded:
+        report = loaded.report
     print_report(report, as_json)
     raise SystemExit(0 if report.ok else EXIT_FAILED)
 

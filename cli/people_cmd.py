@@ -223,8 +223,9 @@ def _load(path: Path):
 
     with progress("reading ledger", entry_total(path)) as bar:
         snapshot = load(path, progress=bar)
-    if snapshot.violations:
-        say(f"warning: the ledger has {len(snapshot.violations)} violation(s); entries with violations are ignored (run ledger verify)", err=True)
+    click.get_current_context().call_on_close(snapshot.close)
+    if snapshot.violation_count:
+        say(f"warning: the ledger has {snapshot.violation_count} violation(s); entries with violations are ignored (run ledger verify)", err=True)
     return snapshot
 
 

@@ -14,18 +14,24 @@ from ledger.scoring import authoring as A
 from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_document
 from ledger.storage.diskstate import FileSpool
 
-from ._common import EXIT_FAILED, echo_json, read_input
+from ._common import EXIT_FAILED, echo_json, open_verified, read_input, state_option
 from ._terminal import progress as show_progress, say  # `progress` is a command elsewhere
-from .statement_cmd import ledger_view
 
-PATH_ARG = click.argument("path", metavar="LEDGER")  # SQLite file, bundle, or published directory or URL
+
+def ledger_arg(*state_names: str):
+    """LEDGER (SQLite file, bundle, or published directory or URL) and --state FILE (or ``state_names``)."""
+    return lambda f: state_option(*state_names)(click.argument("path", metavar="LEDGER")(f))
+
+
+PATH_ARG = ledger_arg()
 ROUND_OPT = click.option("--round", "number", required=True, type=click.IntRange(min=1), help="Round number.")
 JSON_OPT = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 
 
 def load(path: str) -> ScoringLedger:
-    """The ledger at ``path`` (SQLite file, bundle, or published directory or URL), verified."""
-    return ScoringLedger.of(ledger_view(path))
+    """The ledger at ``path`` (SQLite file, bundle, or published directory or URL), verified
+    (resuming from --state FILE if given)."""
+    return ScoringLedger.of(open_verified(path))
 
 
 def _warn(loaded: ScoringLedger) -> None:

@@ -8,41 +8,40 @@ from pathlib import Path
 
 import click
 
-from ledger.app.preflight import LedgerView, Preflight, check, describe, open_ledger, signature_count
+from ledger.app.load import Loaded
+from ledger.app.preflight import Preflight, check, describe, signature_count
 from ledger.app.statements import parse_body, policy_change
 from ledger.core.authoring import genesis_statement
 from ledger.core.model import Statement
-from ledger.errors import InputError, LedgerError, OptionError
+from ledger.errors import InputError, LedgerRefused, OptionError
 from ledger.storage.keyfiles import read_public_key_file
 from ledger.core.statement_file import SignatureFile, StatementFile, combine as combine_files
 
-from ._common import at_option, echo_json, entry_total, fail, load_key, passphrase_options, read_input, resolve_at, write_atomic
-from ._terminal import progress, say
+from ._common import (at_option, echo_json, fail, load_key, open_verified, passphrase_options, read_input, resolve_at, state_option,
+                      write_atomic)
+from ._terminal import say
 
 LEDGER_HELP = "The ledger: SQLite file, exported bundle, or published directory or URL."
 
 
 def ledger_option(help_text: str = LEDGER_HELP):
-    return click.option("--ledger", "ledger_path", metavar="LEDGER", help=help_text)
+    """--ledger LEDGER, and --state FILE to resume its verification (``_common.open_verified``)."""
+    return lambda f: state_option()(click.option("--ledger", "ledger_path", metavar="LEDGER", help=help_text)(f))
 
 
-def ledger_view(location: str | Path) -> LedgerView:
-    """Read and verify the ledger at ``location`` (any form), with progress on a terminal."""
-    with progress("reading ledger", entry_total(location)) as done:
-        return open_ledger(location, progress=done)
-
-
-def refuse_if_failing(document: StatementFile, view: LedgerView | None, what: str) -> Preflight:
-    """The checks ``ledger append`` will run; refuses (exit 1, nothing written) on any failure
-    other than signatures still missing."""
+def refuse_if_failing(document: StatementFile, view: Loaded | None, what: str) -> Preflight:
+    """The checks ``ledger append`` will run; refuses (LedgerRefused: exit 1, nothing written)
+    a ledger that fails verification, and any failure other than signatures still missing."""
+    if view is not None:
+        view.refuse_if_invalid(f"the store refuses every append, {what} included")
     result = check(document, view)
     if result.failures:
         problems = "; ".join(f"{v.message} [{v.rule}]" for v in result.failures)
-        raise LedgerError(f"{what} would be refused by the ledger: {problems}")
+        raise LedgerRefused(f"{what} would be refused by the ledger: {problems}", result.failures)
     return result
 
 
-def write_new_statement(statement: Statement, out: Path | None, view: LedgerView | None = None,
+def write_new_statement(statement: Statement, out: Path | None, view: Loaded | None = None,
                         checked: bool = True) -> None:
     """Check a new statement as ``append`` will (unless ``checked`` is False) and write it."""
     document = StatementFile(statement)
@@ -118,7 +117,7 @@ def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
     """
     if (ledger_path is None) == (ledger_id is None):
         raise click.UsageError("give exactly one of --ledger or --ledger-id")
-    view = ledger_view(ledger_path) if ledger_path is not None else None
+    view = open_verified(ledger_path) if ledger_path is not None else None
     ledger_id = view.ledger_id if view is not None else ledger_id
     data = click.get_binary_stream("stdin").read() if str(body_file) == "-" else read_input(body_file, "body")
     body = parse_body(data, str(body_file))
@@ -127,6 +126,7 @@ def new(statement_type, body_file, ledger_path, ledger_id, at, out) -> None:
 
 @click.command("policy-update")
 @click.argument("ledger_path", metavar="LEDGER")
+@state_option()
 @click.option("--add", "adds", multiple=True, metavar="ROLE=PUBFILE", help="Add a key to a role (repeat).")
 @click.option("--remove", "removes", multiple=True, metavar="KEYID", help="Remove a key (rotation; may return later).")
 @click.option("--revoke", "revokes", multiple=True, metavar="KEYID", help="Revoke a key for ever.")
@@ -144,7 +144,7 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
       ledger policy-update ledger.db --add recorder=keys/rec-new.pub \\
         --remove 3fa1…(old key id) --reason "scheduled rotation" --out rotate.json
     """
-    view = ledger_view(ledger_path)
+    view = open_verified(ledger_path)
     try:
         statement = policy_change(view, resolve_at(at), reason, adds, removes, revokes, thresholds)
     except OptionError as exc:
@@ -152,7 +152,7 @@ def policy_update(ledger_path, adds, removes, revokes, thresholds, reason, at, o
     write_new_statement(statement, out, view)
 
 
-def _show_statement(document: StatementFile, view: LedgerView | None) -> None:
+def _show_statement(document: StatementFile, view: Loaded | None) -> None:
     for label, value in describe(document, view):
         say(f"  {label + ':':<18} {value}")
 
@@ -185,7 +185,7 @@ def sign(statement_file: Path, key_file: Path, ledger_path: str | None, signatur
       ledger sign decision.json --key ~/keys/panel-ana.key --output-signature ana.sig --yes
     """
     document = read_statement_file(statement_file)
-    view = ledger_view(ledger_path) if ledger_path is not None else None
+    view = open_verified(ledger_path) if ledger_path is not None else None
     checked = view is not None or document.statement.type == "ledger.genesis"  # a genesis needs no ledger
     say(f"You are signing {statement_file}:")
     _show_statement(document, view)
@@ -240,7 +240,7 @@ def status(statement_file: Path, ledger_path: str | None, as_json: bool) -> None
     document = read_statement_file(statement_file)
     if ledger_path is None and document.statement.type != "ledger.genesis":
         raise click.UsageError("--ledger is required to judge a statement other than a genesis")
-    view = ledger_view(ledger_path) if ledger_path is not None else None
+    view = open_verified(ledger_path) if ledger_path is not None else None
     result = check(document, view)
     if as_json:
         echo_json(result.to_json(document))

@@ -66,3 +66,13 @@ class OptionError(InputError):
     def __init__(self, message: str, option: str) -> None:
         super().__init__(message)
         self.option = option
+
+
+class LedgerRefused(LedgerError):
+    """A command that needs a valid ledger was given one with violations (fail closed).
+    ``violations`` are the first ones found (those the loader kept); ``count`` all of them."""
+
+    def __init__(self, message: str, violations: list, count: int | None = None) -> None:
+        super().__init__(message)
+        self.violations = list(violations)
+        self.count = len(self.violations) if count is None else count

@@ -6,15 +6,15 @@ entry): schema, authority, and the scoring state, exactly what ``ledger append``
 judge. Signatures still missing are not failures: they are reported as *waiting* (R-7.13,
 R-7.14), from the same :class:`ledger.core.authority.Status` the verifier counts with.
 
-The ledger may be a SQLite file, a bundle, or a published directory or URL (read, never
-trusted: every entry goes through the verifier).
+The ledger, a SQLite file, a bundle, or a published directory or URL, is read by the one
+loader (:func:`ledger.app.load.open_ledger`: never trusted, every entry goes through the
+verifier).
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable
 
 from ..core import canonical
 from ..core.authority import Status, requirement
@@ -22,63 +22,14 @@ from ..core.entry_types import ENTRY_TYPES
 from ..core.model import GENESIS_TYPE
 from ..core.policy import Policy
 from ..core.statement_file import StatementFile
-from ..core.verify import Verifier, Violation
+from ..core.verify import Violation
 from ..errors import LedgerError
 from ..scoring.process import new_verifier
+from .load import Loaded
 
 # Missing signatures: more valid signatures of the role (R-7.13) or of the added keys
 # (R-7.14) make these pass; nothing in the statement has to change.
 WAITING_RULES = frozenset({"R-7.13", "R-7.14"})
-
-
-@dataclass
-class LedgerView:
-    """The ledger at ``location`` as the verifier leaves it after its last entry."""
-
-    location: str
-    verifier: Verifier
-    name: str | None = None  # the genesis statement's human name
-    violations: list[Violation] = field(default_factory=list)  # the stored entries' own
-
-    @property
-    def ledger_id(self) -> str | None:
-        return self.verifier.context.ledger_id
-
-    @property
-    def policy(self) -> Policy | None:
-        return self.verifier.context.policy
-
-    def scoring_state(self) -> Any:
-        from ..scoring.process import scoring_process
-
-        process = scoring_process(self.verifier)
-        return None if process is None else process.state
-
-
-def open_ledger(location: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> LedgerView:
-    """Read and verify every entry at ``location``: a SQLite ledger, a bundle, or a
-    published directory or http(s) URL (InputError if it cannot be read)."""
-    from ..storage.remote import is_published, open_published
-    from ..storage.store import open_entries
-
-    entries: Iterable[bytes]
-    if is_published(location):
-        entries, _ = open_published(location)
-    else:
-        entries = open_entries(location)
-    view = LedgerView(str(location), new_verifier())
-    for raw in entries:
-        view.violations.extend(view.verifier.feed(raw))
-        if view.name is None and view.verifier.size == 1 and view.ledger_id is not None:
-            view.name = canonical.parse(raw)["statement"]["body"]["name"]
-        if progress is not None:
-            progress(1)
-    view.violations.extend(view.verifier.finish())
-    if view.ledger_id is None:
-        from ..errors import InputError
-
-        raise InputError(f"{location}: no valid genesis entry (not a ledger, or an empty one)")
-    return view
 
 
 @dataclass
@@ -142,16 +93,14 @@ def signature_count(threshold: Any) -> str:
     return f"{signed} signed, {threshold.threshold} required: {'met' if threshold.reached else 'not yet met'}"
 
 
-def check(document: StatementFile, view: LedgerView | None) -> Preflight:
+def check(document: StatementFile, view: Loaded | None) -> Preflight:
     """Judge ``document`` as the next entry of ``view`` (None: of a new ledger, which only a
     genesis statement can found)."""
     verifier = view.verifier if view is not None else new_verifier()
     found = verifier.preview(document.statement, document.signature_list())
     failures = [v for v in found if v.rule not in WAITING_RULES]
     if view is not None and view.violations:
-        first = view.violations[0]
-        failures.insert(0, Violation(None, first.rule, f"the ledger at {view.location} fails verification "
-                                     f"({len(view.violations)} violation(s), first: {first}): the store refuses every append"))
+        failures.insert(0, Violation(None, view.violations[0].rule, f"{view.failing()}: the store refuses every append"))
     status = judge = None
     added: frozenset[str] = frozenset()
     try:
@@ -177,7 +126,7 @@ def _judge(document: StatementFile, policy: Policy | None) -> Policy | None:
     return policy
 
 
-def describe(document: StatementFile, view: LedgerView | None) -> list[tuple[str, str]]:
+def describe(document: StatementFile, view: Loaded | None) -> list[tuple[str, str]]:
     """What is signed, in human terms: (label, value) lines for ``ledger sign`` and ``status``."""
     statement = document.statement
     body = statement.body
@@ -196,13 +145,13 @@ def describe(document: StatementFile, view: LedgerView | None) -> list[tuple[str
     return lines
 
 
-def _rules_version(view: LedgerView | None, digest: str | None) -> str:
+def _rules_version(view: Loaded | None, digest: str | None) -> str:
     state = view.scoring_state() if view is not None else None
     rules = state.rules.get(digest) if state is not None and digest else None
     return f"version {rules.version} ({digest})" if rules is not None else f"{digest} (version unknown without --ledger)"
 
 
-def _body_lines(type_: str, body: dict[str, Any], view: LedgerView | None) -> list[tuple[str, str]]:
+def _body_lines(type_: str, body: dict[str, Any], view: Loaded | None) -> list[tuple[str, str]]:
     if type_ == GENESIS_TYPE:
         policy = Policy.from_json(body["policy"])
         lines = [("origin", body["origin"])]

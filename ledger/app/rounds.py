@@ -10,7 +10,7 @@ from ..core.policy import Policy
 from ..scoring.process import ScoringProcess, round_notices, scoring_process
 from ..scoring.replay import RankingDocument, decision_verdict
 from ..scoring.state import Incident, ScoringState, Version
-from .preflight import LedgerView
+from .load import Loaded
 
 #: ``rounds``' wording of each :func:`ledger.scoring.replay.decision_verdict`.
 ROUND_CHECKS = {"pending": "pending", "matches": "replay matches", "deviation_justified": "deviation (justified)", "mismatch": "MISMATCH"}
@@ -18,13 +18,13 @@ ROUND_CHECKS = {"pending": "pending", "matches": "replay matches", "deviation_ju
 
 @dataclass
 class ScoringLedger:
-    """A ledger read and verified (its :class:`LedgerView`) and its scoring state."""
+    """A ledger read and verified (:class:`ledger.app.load.Loaded`) and its scoring state."""
 
-    view: LedgerView
+    view: Loaded
     process: ScoringProcess
 
     @classmethod
-    def of(cls, view: LedgerView) -> ScoringLedger:
+    def of(cls, view: Loaded) -> ScoringLedger:
         process = scoring_process(view.verifier)
         assert isinstance(process, ScoringProcess)
         return cls(view, process)
@@ -35,7 +35,7 @@ class ScoringLedger:
 
     @property
     def violations(self) -> int:
-        return len(self.view.violations)
+        return self.view.violation_count
 
     @property
     def ledger_id(self) -> str:
@@ -43,11 +43,11 @@ class ScoringLedger:
 
     @property
     def origin(self) -> str | None:
-        return self.view.verifier.context.origin
+        return self.view.origin
 
     @property
     def policy(self) -> Policy | None:
-        return self.view.verifier.context.policy
+        return self.view.policy
 
     def notices(self, number: int) -> list[dict[str, str]]:
         """Round ``number``'s notices (SPEC.md 11.2: retrospective, organizations left out)."""

@@ -1,10 +1,10 @@
 """A ledger read once, verified, and kept for people-facing tools (reports, robustness).
 
-:func:`load` streams the entries of a SQLite ledger or a bundle through the same verifier
-as ``ledger verify`` and keeps what reports need besides the scoring state: the display
-name of every key that any policy ever named (so that a decision signed by a key that was
-later rotated still shows who signed it), the signers and claimed time of panel entries,
-and the bodies of progress reports. Nothing here is used to decide whether the ledger is
+:func:`load` reads a ledger with the one loader of every command (:mod:`ledger.app.load`)
+and keeps what reports need besides the scoring state: the display name of every key that
+any policy ever named (so that a decision signed by a key that was later rotated still
+shows who signed it), the signers and claimed time of panel entries, and the bodies of
+progress reports. Nothing here is used to decide whether the ledger is
 valid; that is ``ledger verify``'s job.
 """
 
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..core import canonical
-from ..core.verify import Violation
+from ..core.verify import Verifier, Violation
 from ..errors import InputError, LedgerError
-from ..scoring.process import ScoringProcess, scoring_process
-from ..scoring.process import new_verifier
 from ..scoring.outcomes import OutcomesDocument, outcomes
+from ..scoring.process import ScoringProcess, scoring_process
 from ..scoring.replay import RankingDocument, decision_verdict, replay
 from ..scoring.state import ScoringState
 from ..storage.store import open_entries
+from .load import Loaded, open_ledger
 
 #: Entry types whose signers, time and body a report shows.
 KEPT_TYPES = (
@@ -50,18 +50,24 @@ class Snapshot:
     origin: str | None
     size: int
     head: str | None
-    violations: list[Violation] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)  # the first ones (all are counted)
+    violation_count: int = 0
     key_names: dict[str, str] = field(default_factory=dict)
     kept: dict[int, KeptEntry] = field(default_factory=dict)
     witnessed: dict[int, Any] = field(default_factory=dict)  # round -> ledger.app.witnessed.Witnessed of its opening
     _documents: dict[int, RankingDocument] = field(default_factory=dict)
     _outcomes: OutcomesDocument | None = None
+    loaded: Loaded | None = field(default=None, repr=False)  # the verified state the scoring state lives in
 
     def outcomes(self) -> OutcomesDocument:
         """The outcomes document of the whole ledger, by month (SPEC.md 12.12), computed once."""
         if self._outcomes is None:
             self._outcomes = outcomes(self.state)
         return self._outcomes
+
+    def close(self) -> None:
+        if self.loaded is not None:
+            self.loaded.close()
 
     def document(self, number: int) -> RankingDocument:
         if number not in self._documents:
@@ -95,38 +101,38 @@ class Snapshot:
 
 
 def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> Snapshot:
-    """Verify and read the ledger at ``path`` (entries with violations have no effect)."""
-    verifier = new_verifier()
-    violations: list[Violation] = []
+    """Verify and read the ledger at ``path`` with the one loader (:func:`ledger.app.load.open_ledger`),
+    watching every entry (a state file cannot be used: the entries it covers would not be
+    seen); entries with violations have no effect. The verified state stays open while the
+    snapshot is used (:meth:`Snapshot.close`)."""
     names: dict[str, str] = {}
     kept: dict[int, KeptEntry] = {}
-    policy = None
-    head = None
-    for seq, raw in enumerate(open_entries(path)):
-        found = verifier.feed(raw)
-        violations.extend(found)
-        if progress is not None:
-            progress(1)
-        if verifier.context.policy is not policy and verifier.context.policy is not None:
-            policy = verifier.context.policy
+    last: list[Any] = [None]  # the policy whose names were taken last
+
+    def watch(verifier: Verifier, raw: bytes, found: list[Violation]) -> None:
+        policy = verifier.context.policy
+        if policy is not last[0] and policy is not None:
+            last[0] = policy
             names.update({k: v for k, v in policy.names.items() if v})
         if not found and any(marker in raw for marker in _MARKERS):
             entry = canonical.parse(raw)
             statement = entry["statement"]
+            seq = verifier.size - 1
             kept[seq] = KeptEntry(seq, statement["type"], statement["time"], [s["key_id"] for s in entry["signatures"]], statement["body"])
-        head = verifier.head
-    violations.extend(verifier.finish())
-    process = scoring_process(verifier)
-    if process is None or not verifier.context.ledger_id:
+
+    loaded = open_ledger(path, progress=progress, watch=watch)
+    process = scoring_process(loaded.verifier)
+    if process is None or not loaded.ledger_id:
+        loaded.close()
         raise InputError(f"{path}: no valid genesis entry")
     from .witnessed import witnessed_entries
 
     opens = {n: r.open_seq for n, r in process.state.rounds.items()}
     return Snapshot(
-        path=str(path), state=process.state, process=process, ledger_id=verifier.context.ledger_id,
-        origin=verifier.context.origin, size=verifier.size, head=None if head is None else head.hex(),
-        violations=violations, key_names=names, kept=kept,
-        witnessed=witnessed_entries(path, opens, verifier.context.origin, verifier.context.policy),
+        path=str(path), state=process.state, process=process, ledger_id=loaded.ledger_id,
+        origin=loaded.origin, size=loaded.verifier.size, head=loaded.report.head,
+        violations=loaded.violations, violation_count=loaded.violation_count, key_names=names, kept=kept,
+        witnessed=witnessed_entries(path, opens, loaded.origin, loaded.policy), loaded=loaded,
     )
 
 

@@ -12,7 +12,7 @@ from ..core.model import Statement
 from ..core.policy import Policy
 from ..errors import AuthorityError, InputError, LedgerError, OptionError
 from ..storage.keyfiles import read_public_key_file
-from .preflight import LedgerView
+from .load import Loaded
 
 
 def parse_body(data: bytes, source: str) -> dict[str, Any]:
@@ -36,7 +36,7 @@ def full_key_id(policy: Policy, prefix: str, option: str) -> str:
     return matches[0]
 
 
-def policy_change(view: LedgerView, at: str, reason: str, adds: Iterable[str], removes: Iterable[str],
+def policy_change(view: Loaded, at: str, reason: str, adds: Iterable[str], removes: Iterable[str],
                   revokes: Iterable[str], thresholds: Iterable[str]) -> Statement:
     """A ``policy.update`` of the ledger's current policy: ``adds`` as ``ROLE=PUBFILE``,
     ``removes`` and ``revokes`` as key-id prefixes, ``thresholds`` as ``ROLE=N``."""

@@ -156,7 +156,7 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
     p.append(f'<p class="sub">Ledger <span class="mono">{esc(snapshot.origin)}</span> · id <span class="mono">{esc(snapshot.ledger_id)}</span> · '
              f'{snapshot.size} entries · head <span class="mono">{esc(snapshot.head)}</span></p>')
     if snapshot.violations:
-        p.append(f'<p class="bad">Warning: this ledger has {len(snapshot.violations)} violation(s); entries with violations are ignored. '
+        p.append(f'<p class="bad">Warning: this ledger has {snapshot.violation_count} violation(s); entries with violations are ignored. '
                  f'Run <code>{esc(_cmd("ledger", "verify", source))}</code>.</p>')
     for rule, text in round_notices(round_):  # SPEC.md 11.2: on the first screen
         p.append(f'<p class="warn notice" id="notice-{esc(rule)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
@@ -350,7 +350,7 @@ def index_report(snapshot: Snapshot, robustness: dict[int, dict[str, Any]], sour
          f'<h1 id="title">All rounds of {esc(snapshot.origin)}</h1>',
          f'<p class="sub">Ledger id <span class="mono">{esc(snapshot.ledger_id)}</span> · {snapshot.size} entries · head <span class="mono">{esc(snapshot.head)}</span></p>']
     if snapshot.violations:
-        p.append(f'<p class="bad">Warning: this ledger has {len(snapshot.violations)} violation(s).</p>')
+        p.append(f'<p class="bad">Warning: this ledger has {snapshot.violation_count} violation(s).</p>')
     p.append(history_table(snapshot, True))
     p.append('<h2 id="orgs">Every organization across rounds</h2><p class="note">Scores are comparable only between rounds with the same rules; '
              'the rules version is in the header. Bars are scaled within each round; ★ marks the round\'s target.</p>')

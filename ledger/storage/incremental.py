@@ -1,6 +1,6 @@
 """The verifier's state file, for incremental verification (SPEC.md section 9): saving and
 loading it here, the verification that resumes from it in
-:func:`ledger.app.audit.verify_incremental`, appends that keep it in :class:`StateCache`.
+:func:`ledger.app.load.open_ledger` with a ``state``, appends that keep it in :class:`StateCache`.
 
 After verifying a ledger whose every entry passed, the verifier's state is kept in a
 state file together with the size ``n`` it describes and the SHA-256 of the first ``n``
@@ -119,7 +119,7 @@ def verifier_from_json(data: bytes, disk: DiskState) -> Verifier:
 
 def save(disk: DiskState, verifier: Verifier, prefix_digest: bytes, tree: TreeBuilder | None = None) -> None:
     """Record the verifier's state for ``prefix_digest`` (b"": not known, see
-    :func:`ledger.app.audit.verify_incremental`) and the Merkle tree of the entries (``tree``) in ``disk``,
+    :func:`ledger.app.load.open_ledger` with a ``state``) and the Merkle tree of the entries (``tree``) in ``disk``,
     and commit."""
     disk.set_meta("magic", MAGIC)
     disk.set_meta("layout", LAYOUT)
@@ -181,7 +181,7 @@ class StateCache:
     """The state file of a store's verifier (``ledger append --state``, SPEC.md 9).
 
     :meth:`open` resumes from the file when it describes exactly the first entries that
-    ``entries(0, n)`` yields (the same prefix check as :func:`ledger.app.audit.verify_incremental`), else
+    ``entries(0, n)`` yields (the same prefix check as :func:`ledger.app.load.open_ledger` with a ``state``), else
     starts a new, empty state; :meth:`fed` follows every entry the verifier takes in;
     :meth:`save` records the state when no entry broke a rule. The file is locked for the
     cache's lifetime: a second process with the same file gets None from :meth:`open`

@@ -22,7 +22,7 @@ from ..core import canonical
 from ..core.keys import SigningKey
 from ..core.model import ENTRY_CONTEXT, GENESIS_PREV, GENESIS_TYPE, STATEMENT_CONTEXT, Entry, Signature, Statement
 from ..core.verify import Verifier, Violation
-from ..errors import InputError, LedgerError, StoreError
+from ..errors import InputError, LedgerError, LedgerRefused, StoreError
 from ..gcpause import collector_paused
 from ..scoring.process import new_verifier
 from .treestore import TreeStore, log_signer
@@ -259,7 +259,7 @@ class LedgerStore:
                 progress(1)
             if violations:
                 self._forget_verifier()
-                raise StoreError(f"stored ledger fails verification, refusing to append: {violations[0]}")
+                raise LedgerRefused(f"stored ledger fails verification, refusing to append: {violations[0]}", violations)
         return verifier
 
     # -- appending ----------------------------------------------------------------------

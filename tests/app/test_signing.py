@@ -16,7 +16,8 @@ from core_fixtures import file_state, openssh_kdf_rounds, run_ledger
 from ledger.core import canonical
 from ledger.storage.keyfiles import read_private_key_file
 from ledger.core.model import Statement, seal_entry
-from ledger.app.preflight import check, open_ledger
+from ledger.app.load import open_ledger
+from ledger.app.preflight import check
 from ledger.scoring import authoring as A
 from ledger.core.statement_file import SignatureFile, StatementFile, combine
 from ledger.core.validation import validate

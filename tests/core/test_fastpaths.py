@@ -257,7 +257,7 @@ def test_core_shortcut_is_taken_on_genuine_entries_and_never_hides_a_violation(w
 
 def test_parallel_verification_gives_the_same_report_on_every_tamper_case(world, tmp_path, monkeypatch):
     from ledger.core import parallel
-    from ledger.app.audit import verify_path
+    from ledger.app.load import verify_path
 
     monkeypatch.setattr(parallel, "CHUNK", 3)  # several chunks in flight even on tiny ledgers
     cases = [(case.id, case.values[0](world)) for case in test_tamper.CASES] + [("genuine", list(world.raws))]

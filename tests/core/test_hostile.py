@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from core_fixtures import run_ledger, standard_chain
 from ledger.core import canonical
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.storage.bundle import read_bundle
 from ledger.errors import InputError, LedgerError
 from ledger.core.statement_file import StatementFile

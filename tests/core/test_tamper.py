@@ -34,7 +34,7 @@ from core_fixtures import (
     write_raws_to_sqlite,
 )
 from ledger.core import canonical
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.storage.bundle import write_bundle
 from ledger.core.model import b64encode
 from ledger.storage.store import LedgerStore

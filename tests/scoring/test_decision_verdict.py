@@ -17,7 +17,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_every_view_of_a_round_uses_the_one_verdict(demo_db: Path) -> None:
-    from ledger.app.preflight import open_ledger
+    from ledger.app.load import open_ledger
     from ledger.app.rounds import ScoringLedger
     from ledger.app.snapshot import load
     from ledger.scoring.replay import decision_verdict, replay
@@ -36,7 +36,7 @@ def test_every_view_of_a_round_uses_the_one_verdict(demo_db: Path) -> None:
 
 
 def test_a_changed_decision_changes_the_verdict(demo_db: Path) -> None:
-    from ledger.app.preflight import open_ledger
+    from ledger.app.load import open_ledger
     from ledger.app.rounds import ScoringLedger
     from ledger.scoring.replay import decision_verdict, replay
 

@@ -19,7 +19,7 @@ import pytest
 from core_fixtures import OPERATOR, Chain, file_state, standard_chain
 from ledger.core import merkle, note
 from ledger.storage import store as store_module
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.errors import StoreError
 from ledger.core.model import Signature, Statement, seal_entry
 from ledger.storage.store import LedgerStore, seal_new_entry

@@ -1,4 +1,4 @@
-"""Incremental verification from a saved verifier state (SPEC.md 9; ledger.app.audit,
+"""Incremental verification from a saved verifier state (SPEC.md 9; ledger.app.load,
 ledger.storage.incremental)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core_fixtures import OPERATOR, bundle_of, run_ledger, standard_chain
-from ledger.app.audit import verify_incremental, verify_path
+from ledger.app.load import verify_path
 from ledger.errors import InputError
 from ledger.storage.incremental import load
 from ledger.scoring import authoring as A
@@ -40,22 +40,22 @@ def _append_orgs(chain, db: Path, names: list[str]) -> None:
 
 def _verified_raws(db: Path, state: Path) -> list[bytes]:
     """Verify ``db`` saving ``state``; the ledger's entries."""
-    assert verify_incremental(db, state).ok
+    assert verify_path(db, state=state).ok
     with LedgerStore.open(db, readonly=True) as store:
         return list(store.iter_raw())
 
 
 def test_resumes_and_verifies_only_new_entries(chain, db, tmp_path):
     state = tmp_path / "state"
-    first = verify_incremental(db, state)
+    first = verify_path(db, state=state)
     assert first.ok and first.resumed_from == 0 and state.exists()
     assert state.stat().st_mode & 0o777 == 0o600
     size = first.size
     _append_orgs(chain, db, ["new-1", "new-2", "new-3"])
-    second = verify_incremental(db, state)
+    second = verify_path(db, state=state)
     assert second.ok and second.resumed_from == size and second.new_entries == 3
     _same(second, verify_path(db))
-    third = verify_incremental(db, state)  # nothing new
+    third = verify_path(db, state=state)  # nothing new
     assert third.resumed_from == size + 3 and third.new_entries == 0
     _same(third, verify_path(db))
 
@@ -66,7 +66,7 @@ def test_a_rewritten_prefix_is_not_trusted(chain, db, tmp_path):
     tampered = tmp_path / "tampered.jsonl"
     forged = raws[1].replace(b'"name":"', b'"name":"X', 1)
     tampered.write_bytes(bundle_of([raws[0], forged] + raws[2:]))
-    report = verify_incremental(tampered, state)
+    report = verify_path(tampered, state=state)
     assert report.resumed_from == 0 and not report.ok
     _same(report, verify_path(tampered))
 
@@ -76,19 +76,19 @@ def test_a_truncated_ledger_or_another_ledger_is_not_resumed(chain, db, tmp_path
     raws = _verified_raws(db, state)
     short = tmp_path / "short.jsonl"
     short.write_bytes(bundle_of(raws[:-2]))
-    report = verify_incremental(short, state)
+    report = verify_path(short, state=state)
     assert report.resumed_from == 0 and report.ok and report.size == len(raws) - 2
     other = standard_chain("another")
     other_bundle = tmp_path / "other.jsonl"
     other_bundle.write_bytes(bundle_of(other.raws))
-    report = verify_incremental(other_bundle, tmp_path / "state2")
+    report = verify_path(other_bundle, state=tmp_path / "state2")
     assert report.resumed_from == 0
 
 
 def test_garbage_state_file_is_ignored(db, tmp_path):
     state = tmp_path / "state"
     state.write_bytes(b"not a state file")
-    report = verify_incremental(db, state)
+    report = verify_path(db, state=state)
     assert report.ok and report.resumed_from == 0
     loaded = load(state)
     assert loaded is not None
@@ -101,7 +101,7 @@ def test_no_state_is_saved_for_a_ledger_with_violations(db, tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_bytes(bundle_of(raws[:2] + raws[3:]))
     state = tmp_path / "state"
-    report = verify_incremental(bad, state)
+    report = verify_path(bad, state=state)
     assert not report.ok and not state.exists()
 
 
@@ -135,21 +135,21 @@ def test_resuming_in_the_middle_of_the_scoring_process_equals_a_full_run(tmp_pat
     for cut in (3, 9, len(m.raws) - 2):  # before the round, inside it, before the amendments
         state, bundle = tmp_path / f"state-{cut}", tmp_path / f"ledger-{cut}.jsonl"
         bundle.write_bytes(bundle_of(m.raws[:cut]))
-        assert verify_incremental(bundle, state).ok
+        assert verify_path(bundle, state=state).ok
         bundle.write_bytes(bundle_of(m.raws))
-        resumed = verify_incremental(bundle, state)
+        resumed = verify_path(bundle, state=state)
         assert resumed.resumed_from == cut and resumed.new_entries == len(m.raws) - cut
         _same(resumed, verify_path(bundle))
     # The state on disk knows the retraction recorded before the cut: amending the retracted
     # incident after resuming is R-10.5, as in a full run.
     state, bundle = tmp_path / "state-all", tmp_path / "all.jsonl"
     bundle.write_bytes(bundle_of(m.raws))
-    assert verify_incremental(bundle, state).ok
+    assert verify_path(bundle, state=state).ok
     body = A.incident("a-2", "2026-01-10", "killing", victims=[A.victim("police", 1)],
                       attributions=[A.attribution("alpha")], sources=TWO_SOURCES)
     assert {v.rule for v in m.add("incident.amend", {"incident": body, "reason": "x"}, force=True)} == {"R-10.5"}
     bundle.write_bytes(bundle_of(m.raws))
-    resumed = verify_incremental(bundle, state)
+    resumed = verify_path(bundle, state=state)
     assert resumed.resumed_from == len(m.raws) - 1 and {v.rule for v in resumed.violations} == {"R-10.5"}
     _same(resumed, verify_path(bundle))
 
@@ -159,14 +159,14 @@ def test_new_entries_with_violations_leave_the_state_as_it_was(tmp_path):
     state, bundle = tmp_path / "state", tmp_path / "ledger.jsonl"
     cut = len(m.raws) - 3
     bundle.write_bytes(bundle_of(m.raws[:cut]))
-    assert verify_incremental(bundle, state).ok
+    assert verify_path(bundle, state=state).ok
     bad = m.raws + [m.raws[-1]]  # the last entry twice: R-7.4, R-7.5, R-7.8
     bundle.write_bytes(bundle_of(bad))
-    report = verify_incremental(bundle, state)
+    report = verify_path(bundle, state=state)
     assert report.resumed_from == cut and not report.ok
     _same(report, verify_path(bundle))
     bundle.write_bytes(bundle_of(m.raws))
-    report = verify_incremental(bundle, state)  # still resumes from the last clean run
+    report = verify_path(bundle, state=state)  # still resumes from the last clean run
     assert report.ok and report.resumed_from == cut
     _same(report, verify_path(bundle))
 
@@ -195,7 +195,7 @@ def test_appends_resume_from_the_state_and_keep_it_current(chain, db, tmp_path):
     assert _state_size(state) == size + 1
     assert _append_org(chain, db, "s-2", state) == size + 1  # resumed: the prefix was not verified again
     assert _state_size(state) == size + 2
-    report = verify_incremental(db, state)  # the same file serves `ledger verify --state`
+    report = verify_path(db, state=state)  # the same file serves `ledger verify --state`
     assert report.ok and report.resumed_from == size + 2 and report.new_entries == 0
     _same(report, verify_path(db))
 
@@ -235,7 +235,7 @@ def test_a_refused_append_leaves_the_state_as_it_was(chain, db, tmp_path):
         store.append(good, chain.sign(good, ["recorder-1"]), chain.keys[OPERATOR])
     assert state.read_bytes() != before
     assert _state_size(state) == verify_path(db).size
-    assert verify_incremental(db, state).ok
+    assert verify_path(db, state=state).ok
 
 
 def test_cli_append_with_state(chain, db, tmp_path):
@@ -279,18 +279,18 @@ def _checkpoint_of(db: Path) -> bytes:
 
 def test_since_checkpoint_verifies_the_new_entries_against_the_stored_checkpoint(chain, db, tmp_path):
     state = tmp_path / "state"
-    size = verify_incremental(db, state).size
+    size = verify_path(db, state=state).size
     _append_orgs(chain, db, ["anchored-1", "anchored-2"])
-    report = verify_incremental(db, state, since_checkpoint=True)
+    report = verify_path(db, state=state, since_checkpoint=True)
     assert report.ok and report.anchored and report.resumed_from == size and report.new_entries == 2
     assert [(c.size, c.ok, c.consistent) for c in report.checkpoints] == [(size + 2, True, True)]
     full = verify_path(db)
     assert (report.size, report.head, report.ledger_id) == (full.size, full.head, full.ledger_id)
     # the state it saved (no prefix digest: the prefix was not read) resumes both ways
     _append_orgs(chain, db, ["anchored-3"])
-    assert verify_incremental(db, state, since_checkpoint=True).resumed_from == size + 2
+    assert verify_path(db, state=state, since_checkpoint=True).resumed_from == size + 2
     _append_orgs(chain, db, ["anchored-4"])
-    default = verify_incremental(db, state)  # re-reads the prefix, compares its Merkle root
+    default = verify_path(db, state=state)  # re-reads the prefix, compares its Merkle root
     assert default.ok and not default.anchored and default.resumed_from == size + 3
     _same(default, verify_path(db))
 
@@ -308,26 +308,26 @@ def test_since_checkpoint_does_not_read_the_prefix_but_the_default_mode_does(cha
     damaged = tmp_path / "damaged.jsonl"
     damaged.write_bytes(bundle_of([raws[0], raws[1].replace(b'"name":"', b'"name":"X', 1)] + grown[2:]))
     checkpoint = [("cp", _checkpoint_of(db))]
-    anchored = verify_incremental(damaged, state, since_checkpoint=True, checkpoints=checkpoint)
+    anchored = verify_path(damaged, state=state, since_checkpoint=True, checkpoints=checkpoint)
     assert anchored.ok and anchored.new_entries == 1
-    assert not verify_incremental(damaged, tmp_path / "other-state").ok
+    assert not verify_path(damaged, state=tmp_path / "other-state").ok
 
 
 def test_since_checkpoint_exposes_a_rewritten_history_signed_by_the_operator(chain, db, tmp_path):
     state = tmp_path / "state"
-    size = verify_incremental(db, state).size
+    size = verify_path(db, state=state).size
     # same length: no new entry to link, only the signed root can tell
     same_length = _fork(chain, tmp_path / "fork-a.db", size - 2, ["fork-1", "fork-2"])
-    report = verify_incremental(same_length, state, since_checkpoint=True)
+    report = verify_path(same_length, state=state, since_checkpoint=True)
     assert not report.ok and report.new_entries == 0
     assert [v.rule for v in report.violations] == ["R-14.4"]
     # longer: the first new entry does not link to the verified head either
     longer = _fork(chain, tmp_path / "fork-b.db", size - 2, ["fork-1", "fork-2", "fork-3"])
-    report = verify_incremental(longer, state, since_checkpoint=True)
+    report = verify_path(longer, state=state, since_checkpoint=True)
     assert {v.rule for v in report.violations} == {"R-7.5", "R-14.4"}
     # the state is left as it was: the genuine ledger still resumes
     _append_orgs(chain, db, ["after-fork"])
-    assert verify_incremental(db, state, since_checkpoint=True).ok
+    assert verify_path(db, state=state, since_checkpoint=True).ok
 
 
 def test_since_checkpoint_needs_a_checkpoint_no_older_than_the_state(chain, db, tmp_path):
@@ -339,12 +339,12 @@ def test_since_checkpoint_needs_a_checkpoint_no_older_than_the_state(chain, db, 
     with LedgerStore.open(db, readonly=True) as store:
         bundle.write_bytes(bundle_of(list(store.iter_raw())))
     with pytest.raises(InputError, match="no signed checkpoint"):
-        verify_incremental(bundle, state, since_checkpoint=True)
+        verify_path(bundle, state=state, since_checkpoint=True)
     older = _truncated_checkpoint(chain, tmp_path, len(raws) - 1)
     with pytest.raises(InputError, match="older than the saved state"):
-        verify_incremental(bundle, state, since_checkpoint=True, checkpoints=[("old", older)])
+        verify_path(bundle, state=state, since_checkpoint=True, checkpoints=[("old", older)])
     # the checkpoint at exactly the state's size anchors it too (no new entry needed)
-    at_state = verify_incremental(bundle, state, since_checkpoint=True,
+    at_state = verify_path(bundle, state=state, since_checkpoint=True,
                                   checkpoints=[("at-state", old_checkpoint), ("cp", _checkpoint_of(db))])
     assert at_state.ok and at_state.anchored and at_state.new_entries == 1
     assert [c.size for c in at_state.checkpoints] == [len(raws), len(raws) + 1]

@@ -27,7 +27,7 @@ import pytest
 from core_fixtures import OPERATOR, Chain, run_ledger, standard_chain
 from ledger.core import merkle
 from ledger.storage import store as store_mod
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.errors import StoreError
 from ledger.core.model import Statement
 from ledger.storage.store import LedgerStore

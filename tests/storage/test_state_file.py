@@ -17,7 +17,7 @@ import orjson
 import pytest
 
 from core_fixtures import bundle_of, run_ledger
-from ledger.app.audit import verify_incremental, verify_path
+from ledger.app.load import verify_path
 from ledger.storage.diskstate import LAYOUT, DiskState
 from ledger.errors import InputError
 from ledger.storage.incremental import MAGIC, load, verifier_from_json, verifier_to_json
@@ -46,7 +46,7 @@ def ledger(tmp_path) -> tuple[Path, list[bytes]]:
 
 
 def _saved(bundle: Path, state: Path) -> None:
-    report = verify_incremental(bundle, state)
+    report = verify_path(bundle, state=state)
     assert report.ok and state.exists()
 
 
@@ -65,11 +65,11 @@ def test_a_pickled_verifier_is_never_unpickled(ledger, tmp_path, magic, layout):
     _saved(bundle, state)
     _set_meta(state, magic=magic, layout=layout, verifier=pickle.dumps(_Trap(marker)))
     assert load(state) is None
-    report = verify_incremental(bundle, state)  # a full run, which replaces the file
+    report = verify_path(bundle, state=state)  # a full run, which replaces the file
     assert not marker.exists()
     assert report.ok and report.resumed_from == 0
     _same(report, verify_path(bundle))
-    assert verify_incremental(bundle, state).resumed_from == report.size  # the new file is usable
+    assert verify_path(bundle, state=state).resumed_from == report.size  # the new file is usable
 
 
 def test_the_cli_does_not_run_a_pickled_state_file(ledger, tmp_path):
@@ -119,7 +119,7 @@ def test_a_truncated_state_file_means_a_full_run(ledger, tmp_path, cut):
     _saved(bundle, state)
     data = state.read_bytes()
     state.write_bytes(data[:int(len(data) * cut)])
-    report = verify_incremental(bundle, state)
+    report = verify_path(bundle, state=state)
     assert report.ok and report.resumed_from == 0
     _same(report, verify_path(bundle))
 
@@ -168,7 +168,7 @@ def test_a_garbled_verifier_is_refused_and_means_a_full_run(ledger, tmp_path):
         state.write_bytes(saved)
         _set_meta(state, verifier=orjson.dumps(bad))
         assert load(state) is None, what
-        report = verify_incremental(bundle, state)
+        report = verify_path(bundle, state=state)
         assert report.ok and report.resumed_from == 0, what
 
 
@@ -195,7 +195,7 @@ def test_a_state_file_of_the_previous_format_is_not_used(ledger, tmp_path):
     assert load(state) is None
     _set_meta(state, magic=MAGIC, layout=OLD_LAYOUT)
     assert load(state) is None
-    assert verify_incremental(bundle, state).resumed_from == 0
+    assert verify_path(bundle, state=state).resumed_from == 0
 
 
 def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
@@ -217,9 +217,9 @@ def test_a_damaged_block_met_while_resuming_is_an_input_error(tmp_path):
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not marker.exists()
     with pytest.raises(InputError):
-        verify_incremental(bundle, state)
+        verify_path(bundle, state=state)
     state.unlink()  # what the message asks for: then a full run
-    assert verify_incremental(bundle, state).ok
+    assert verify_path(bundle, state=state).ok
 
 
 def test_an_incident_block_of_another_shape_is_refused():
@@ -272,7 +272,7 @@ def test_the_demo_ledger_resumes_from_every_part_of_its_history(tmp_path):
     for cut in sorted({len(raws) // 4, len(raws) // 2, 3 * len(raws) // 4, len(raws) - 1}):
         state = tmp_path / f"state-{cut}"
         bundle.write_bytes(bundle_of(raws[:cut]))
-        if not verify_incremental(bundle, state).ok:
+        if not verify_path(bundle, state=state).ok:
             continue  # a cut inside a round that the rest completes: nothing saved
         loaded = load(state)
         assert loaded is not None
@@ -281,7 +281,7 @@ def test_the_demo_ledger_resumes_from_every_part_of_its_history(tmp_path):
         finally:
             loaded[3].close()
         bundle.write_bytes(bundle_of(raws))
-        resumed = verify_incremental(bundle, state)
+        resumed = verify_path(bundle, state=state)
         assert resumed.resumed_from == cut
         _same(resumed, full)
         resumed_cuts += 1

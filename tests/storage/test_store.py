@@ -19,9 +19,9 @@ from core_fixtures import (
     standard_chain,
     violations_of,
 )
-from ledger.app.audit import verify_path
+from ledger.app.load import verify_path
 from ledger.storage.bundle import read_bundle, write_bundle
-from ledger.errors import LedgerError, StoreError
+from ledger.errors import LedgerError, LedgerRefused, StoreError
 from ledger.core.model import Statement
 from ledger.storage.store import LedgerStore
 
@@ -118,9 +118,10 @@ def test_store_refuses_to_append_to_a_ledger_that_fails_verification(chain: Chai
     conn.close()
     before = file_state(db)
     statement, signatures = _signed(chain, chain.org("late"), ["recorder-1"])
-    with pytest.raises(StoreError, match=r"fails verification.*entry 4.*R-7\.11"):
+    with pytest.raises(LedgerRefused, match=r"fails verification.*entry 4.*R-7\.11") as refused:
         with LedgerStore.open(db) as store:
             store.append(statement, signatures, chain.keys[OPERATOR])
+    assert [(v.seq, v.rule) for v in refused.value.violations] == [(4, "R-7.11"), (4, "R-7.13"), (4, "R-7.15")]  # carried
     assert file_state(db) == before
     # and the CLI says the same, without a traceback
     result = run_ledger("verify", db)
