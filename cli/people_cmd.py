@@ -200,14 +200,12 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
       ledger robustness demo/ledger.db --round 1
       ledger robustness demo/ledger.db --round 3 --samples 2000 --seed 7 --ratio-spread 0.2 --json
     """
-    from ledger.app.snapshot import incident_places
-
     for option, text in (("--spread", spread), ("--ratio-spread", ratio_spread), ("--min-score-spread", min_score_spread)):
         if not is_spread(text):
             raise click.BadParameter(f"expected a decimal such as 0.25, got {text!r}", param_hint=option)
-    snapshot = _load(path)
+    snapshot = _load(path, places=True)
     with progress(f"round {number}", samples) as bar:
-        report = analyse(snapshot.state, number, places=incident_places(path), samples=samples, seed=seed, spread=spread,
+        report = analyse(snapshot.state, number, places=snapshot.places, samples=samples, seed=seed, spread=spread,
                          ratio_spread=ratio_spread, min_score_spread=min_score_spread, progress=bar)
     if as_json:
         click.echo(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False))
@@ -218,11 +216,11 @@ def robustness_cmd(path: Path, number: int, samples: int, seed: int, spread: str
     click.echo(_colour(clean(report["verdict"]), "green" if robust else "yellow"))
 
 
-def _load(path: Path):
+def _load(path: Path, places: bool = False):
     from ledger.app.snapshot import load
 
     with progress("reading ledger", entry_total(path)) as bar:
-        snapshot = load(path, progress=bar)
+        snapshot = load(path, progress=bar, places=places)
     click.get_current_context().call_on_close(snapshot.close)
     if snapshot.violation_count:
         say(f"warning: the ledger has {snapshot.violation_count} violation(s); entries with violations are ignored (run ledger verify)", err=True)
@@ -254,15 +252,14 @@ def report_cmd(path: Path, number: int | None, out: Path, samples: int, seed: in
       ledger report demo/ledger.db --round 1 --out round-1.html
       ledger report demo/ledger.jsonl --out site/
     """
-    from ledger.app.snapshot import incident_places
     from ledger.people.report_html import index_report, round_report
 
-    snapshot = _load(path)
+    snapshot = _load(path, places=samples > 0)
     name = source or str(path)
     if not snapshot.state.rounds:
         raise InputError(f"{path}: the ledger has no rounds yet")
 
-    places = incident_places(path) if samples else {}
+    places = snapshot.places
 
     def robust(n: int):
         if samples == 0:

@@ -30,6 +30,7 @@ KEPT_TYPES = (
     "dispute.resolve",
 )
 _MARKERS = tuple(f'"type":"{t}"'.encode() for t in KEPT_TYPES)
+_INCIDENT_MARKERS = (b'"type":"incident.record"', b'"type":"incident.amend"')
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Snapshot:
     _documents: dict[int, RankingDocument] = field(default_factory=dict)
     _outcomes: OutcomesDocument | None = None
     loaded: Loaded | None = field(default=None, repr=False)  # the verified state the scoring state lives in
+    places: dict[int, str] = field(default_factory=dict)  # seq -> place key, when loaded with places=True
 
     def outcomes(self) -> OutcomesDocument:
         """The outcomes document of the whole ledger, by month (SPEC.md 12.12), computed once."""
@@ -100,13 +102,19 @@ class Snapshot:
         return "matches", f"the replay matches the decision at entry {round_.decide_seq} (target: {named})"
 
 
-def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None) -> Snapshot:
+def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = None, *,
+         places: bool = False) -> Snapshot:
     """Verify and read the ledger at ``path`` with the one loader (:func:`ledger.app.load.open_ledger`),
     watching every entry (a state file cannot be used: the entries it covers would not be
     seen); entries with violations have no effect. The verified state stays open while the
-    snapshot is used (:meth:`Snapshot.close`)."""
+    snapshot is used (:meth:`Snapshot.close`). With ``places``, :attr:`Snapshot.places` maps
+    the ``seq`` of every valid incident version to its place key (the robustness analysis
+    allocates unattributed incidents by it, SPEC.md 12.10), read in the same single pass."""
+    from ..scoring.robustness import place_key
+
     names: dict[str, str] = {}
     kept: dict[int, KeptEntry] = {}
+    where: dict[int, str] = {}
     last: list[Any] = [None]  # the policy whose names were taken last
 
     def watch(verifier: Verifier, raw: bytes, found: list[Violation]) -> None:
@@ -119,6 +127,9 @@ def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = 
             statement = entry["statement"]
             seq = verifier.size - 1
             kept[seq] = KeptEntry(seq, statement["type"], statement["time"], [s["key_id"] for s in entry["signatures"]], statement["body"])
+        if places and not found and any(marker in raw for marker in _INCIDENT_MARKERS):
+            body = canonical.parse(raw)["statement"]["body"]
+            where[verifier.size - 1] = place_key(body.get("incident", body)["place"])  # an amend carries the new version
 
     loaded = open_ledger(path, progress=progress, watch=watch)
     process = scoring_process(loaded.verifier)
@@ -132,27 +143,5 @@ def load(path: str | os.PathLike[str], progress: Callable[[int], None] | None = 
         path=str(path), state=process.state, process=process, ledger_id=loaded.ledger_id,
         origin=loaded.origin, size=loaded.verifier.size, head=loaded.report.head,
         violations=loaded.violations, violation_count=loaded.violation_count, key_names=names, kept=kept,
-        witnessed=witnessed_entries(path, opens, loaded.origin, loaded.policy), loaded=loaded,
+        witnessed=witnessed_entries(path, opens, loaded.origin, loaded.policy), loaded=loaded, places=where,
     )
-
-
-_INCIDENT_MARKERS = (b'"type":"incident.record"', b'"type":"incident.amend"')
-
-
-def incident_places(path: str | os.PathLike[str]) -> dict[int, str]:
-    """The place of every incident version in the ledger at ``path``: ``seq`` -> its
-    ``place.state``, else its ``place.country`` (what the robustness analysis allocates
-    unattributed incidents by, SPEC.md 12.10). A second read of the entries :func:`load`
-    verified; only the versions the scoring state admitted are ever looked up."""
-    from ..scoring.robustness import place_key
-
-    places: dict[int, str] = {}
-    for seq, raw in enumerate(open_entries(path)):
-        if any(marker in raw for marker in _INCIDENT_MARKERS):
-            try:
-                body = canonical.parse(raw)["statement"]["body"]
-                incident = body.get("incident", body)  # incident.amend carries the new version
-                places[seq] = place_key(incident["place"])
-            except (LedgerError, KeyError, TypeError, AttributeError):
-                continue  # not a valid entry: its version never counts, so it is never looked up
-    return places

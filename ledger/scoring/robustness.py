@@ -336,8 +336,8 @@ def analyse(
     """The robustness report of round ``number`` (a JSON-ready dict of strings and integers).
 
     ``places`` maps the ``seq`` of every incident version to its :func:`place_key` (the
-    allocation of unattributed incidents needs it; ``ledger.app.snapshot.incident_places``
-    reads it from the ledger)."""
+    allocation of unattributed incidents needs it; ``ledger.app.snapshot.load(path, places=True)``
+    reads it in the verifying pass)."""
     if samples < 1:
         raise InputError("--samples must be at least 1")
     p = _spread("--spread", spread)

@@ -54,10 +54,10 @@ def test_dominant_organization_is_robust(db):
 def test_zero_spread_and_committed_scenario_reproduce_the_replay(db):
     """With no weight perturbation the 'best/committed' scenario IS the replay: same engine."""
     from ledger.scoring.robustness import analyse, attribution_rules
-    from ledger.app.snapshot import incident_places, load
+    from ledger.app.snapshot import load
 
-    snapshot = load(db)
-    report = analyse(snapshot.state, 2, places=incident_places(db), samples=5, seed=0, spread="0")
+    snapshot = load(db, places=True)
+    report = analyse(snapshot.state, 2, places=snapshot.places, samples=5, seed=0, spread="0")
     nominal = snapshot.document(2).document
     rules = snapshot.state.rules[nominal["rules"]["digest"]]
     committed = [s for s in report["scenarios"] if s["input"] == "attribution" and s["value"] == "committed"]

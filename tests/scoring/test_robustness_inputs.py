@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.app.snapshot import incident_places
+from ledger.app.snapshot import load
 from ledger.scoring import authoring as A
 from ledger.scoring.replay import replay
 from ledger.scoring.robustness import (
@@ -28,7 +28,9 @@ def _places(m: MiniLedger, tmp_path: Path) -> dict[int, str]:
     """The places as the CLI reads them: from a bundle of the ledger's raw entries."""
     bundle = tmp_path / "ledger.jsonl"
     bundle.write_bytes(b"".join(raw + b"\n" for raw in m.raws))
-    return incident_places(bundle)
+    snapshot = load(bundle, places=True)
+    snapshot.close()
+    return snapshot.places
 
 
 def _raw(document, org: str) -> Fraction:
