@@ -59,6 +59,9 @@ class RankingDocument:
     document: dict[str, Any]
     raw: bytes | None
     sha256: str = ""
+    # With ``replay(..., factors=True)``: org -> {"incidents": [every factor of each
+    # contribution], "normalization": its factors or None} (not part of the document).
+    factors: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.sha256:
@@ -89,14 +92,16 @@ def in_window(body: dict[str, Any], start: str, end: str) -> bool:
 
 
 def replay(state: ScoringState, round_number: int, *, rules_digest: str | None = None,
-           digest_only: bool = False) -> RankingDocument:
+           digest_only: bool = False, factors: bool = False) -> RankingDocument:
     """The ranking document of ``round_number``.
 
     ``state`` is the scoring state after the ledger (or a prefix of it; raw entries:
     :func:`ledger.scoring.process.state_of`). ``rules_digest`` replays the round with other
     adopted rules than those it committed to (only to diagnose a mismatch, R-12.2).
     ``digest_only``: compute the same digest without building the document's long lists
-    in memory (they go through ``state.spool``); what verification needs.
+    in memory (they go through ``state.spool``); what verification needs. ``factors``:
+    also collect every factor of each contribution (``RankingDocument.factors``, what
+    ``ledger explain`` shows; the same arithmetic, the same document).
     """
     round_, rules = _round_of(state, round_number, rules_digest)
     if digest_only:
@@ -105,11 +110,12 @@ def replay(state: ScoringState, round_number: int, *, rules_digest: str | None =
         streamed = _stream_digest(document, spools)
         if streamed is not None:
             return RankingDocument(round_number, document, None, streamed)
+    collected: dict[str, Any] | None = {} if factors else None
     with collector_paused():
-        document, spools, lists = _rank(state, round_, rules)
+        document, spools, lists = _rank(state, round_, rules, factors=collected)
     raw = _spliced(document, spools)
     document = _filled(document, lists)
-    return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document))
+    return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document), factors=collected)
 
 
 def write_document(state: ScoringState, round_number: int, write: Callable[[bytes], Any], *,
@@ -230,12 +236,13 @@ def _stream_digest(document: dict[str, Any], spools: list[Spool],
 
 
 def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], Spool] = list,
-          dicts: bool = True) -> tuple[dict[str, Any], list[Spool], list[list[dict[str, Any]]]]:
+          dicts: bool = True, factors: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Spool], list[list[dict[str, Any]]]]:
     """The ranking document of ``round_`` under ``rules``, with its long lists (each
     organization's ``incidents``, then ``excluded``) shown as markers (see
     :func:`_stream_digest`). Returns the document, the lists' canonical item bytes in
     spools (marker order) and, with ``dicts``, the same items as dicts (marker order);
-    :func:`_filled` puts those in the document."""
+    :func:`_filled` puts those in the document. ``factors``, if given, receives every
+    factor of each contribution and of each normalization (:func:`_factors_of`)."""
     body = round_.body
     start, end = body["window"]["start"], body["window"]["end"]
     eligible = sorted(body["eligible"])
@@ -261,6 +268,12 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     # admitted before the round.open map an attribution to the organization it names.
     counted_from = -1 if round_.retrospective is not None else open_seq
     same_as = state.identities_before(open_seq)
+    heirs = _heirs(state, round_, eligible_set) if rules.splinters == "inherit" else {}
+    feature_of = rules.feature  # None: features are not scored (12.3)
+    via_member = rules.splinters == "inherit"  # each contribution says whose attribution it inherits
+    feature_cells: dict[str, defaultdict[tuple[str, int], int]] = {o: defaultdict(int) for o in eligible}
+    if factors is not None:
+        factors.update({o: {"incidents": [], "normalization": None} for o in eligible})
 
     raw_by_org: dict[str, defaultdict[int, int]] = {o: defaultdict(int) for o in eligible}
     breakdown: dict[str, defaultdict[tuple[str, str, int], int]] = {o: defaultdict(int) for o in eligible}
@@ -282,7 +295,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     # Incidents come in ascending id order, so that every list of the document is built in
     # its final order: each organization's incidents (one counted version per incident) and
     # the exclusions (sorted by incident, then seq, reason, org within the incident).
-    fast = _FAST_PATH and not disputed
+    fast = _FAST_PATH and not disputed and not rules.extended and factors is None
     for incident_id, (retracted, versions) in incidents:
         version = versions[0]
         first_seq = version[0]
@@ -291,7 +304,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             # cutoff, not retracted, no dispute anywhere; if it is inside the window, has
             # enough sources, one victim and one eligible attribution, it counts with share
             # 1 and nothing is excluded: exactly what the general steps below give it.
-            _, digest, _, _, first, last, kind, sources, publishers, victims, attributions = version
+            _, digest, _, _, first, last, kind, sources, publishers, victims, attributions, _ = version
             if (start <= first and last <= end and sources >= min_sources and publishers >= min_sources
                     and len(attributions) == 1 and len(victims) == 1 and attributions[0][0] in eligible_set):
                 org, basis, confidence = attributions[0]
@@ -327,7 +340,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                 if versions[index][0] >= cutoff:
                     index = bisect_left(versions, cutoff, key=_seq) - 1
                 version = versions[index]
-            seq, digest, _, _, first, last, kind, sources, publishers, victims, attributions = version
+            seq, digest, _, _, first, last, kind, sources, publishers, victims, attributions, features = version
             inside = start <= first and last <= end
             if index:
                 for old in versions[:index]:
@@ -345,26 +358,35 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             elif not attributions:
                 found.append((seq, UNATTRIBUTED, ""))
             else:
-                counted: list[tuple[str, int]] = []
-                for attributed, basis, confidence in attributions:
+                # (org counted for, multiplier, the attribution, contested, inherited from)
+                counted: list[tuple[str, int, tuple[str, str, str], bool, str | None]] = []
+                for attribution in attributions:
+                    attributed, basis, confidence = attribution
                     org = same_as.get(attributed, attributed) if same_as else attributed
-                    if same_as and any(o == org for o, _ in counted):  # one organization counts once
-                        found.append((seq, SAME_ORGANIZATION, attributed))
-                    elif org not in eligible_set:
+                    # 12.1 step 7, splinters "inherit": an attribution to a dismantled target
+                    # counts for each of its eligible splinters (its heirs).
+                    orgs = heirs.get(org, (org,)) if heirs and org not in eligible_set else (org,)
+                    via = None if orgs[0] == org else org
+                    if (same_as or heirs) and all(any(o == c[0] for c in counted) for o in orgs):
+                        found.append((seq, SAME_ORGANIZATION, attributed))  # one organization counts once
+                    elif org not in eligible_set and via is None:
                         found.append((seq, INELIGIBLE_ORG, attributed))
-                    elif disputed and (incident_id, attributed) in disputed:
-                        status = state.attribution_status(incident_id, attributed, cutoff)
-                        if status == "upheld":
-                            found.append((seq, DISPUTE_UPHELD, attributed))
-                        elif status == "contested":
-                            if exclude_contested:
-                                found.append((seq, CONTESTED, attributed))
-                            else:
-                                counted.append((org, rules.multiplier(basis, confidence, True)))
-                        else:
-                            counted.append((org, clear_multiplier[basis][confidence]))
                     else:
-                        counted.append((org, clear_multiplier[basis][confidence]))
+                        contested = False
+                        if disputed and (incident_id, attributed) in disputed:
+                            status = state.attribution_status(incident_id, attributed, cutoff)
+                            if status == "upheld":
+                                found.append((seq, DISPUTE_UPHELD, attributed))
+                                continue
+                            if status == "contested":
+                                if exclude_contested:
+                                    found.append((seq, CONTESTED, attributed))
+                                    continue
+                                contested = True
+                        multiplier = rules.multiplier(basis, confidence, True) if contested else clear_multiplier[basis][confidence]
+                        for o in orgs:
+                            if not any(o == c[0] for c in counted):
+                                counted.append((o, multiplier, attribution, contested, via))
                 if counted:
                     counted_incidents += 1
                     share = len(counted) if split else 1
@@ -379,30 +401,45 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         base = 0
                         for _, part in parts:
                             base += part
+                    scored_features = features if feature_of is not None else ()
+                    for feature in scored_features:  # 12.3: once per incident
+                        base += feature_of[feature]  # type: ignore[index]
                     if incident_id.isascii() and incident_id.isprintable() and '"' not in incident_id and "\\" not in incident_id:
                         item_id = b'"%s"' % incident_id.encode()  # as _json_text, inline
                     else:
                         item_id = _json_text(incident_id)
                     statement = hexlify(digest)
-                    tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (item_id, seq, statement)
-                    for org, multiplier in counted:
+                    tail = b'"incident":%s,"seq":%d,"statement":"%s"' % (item_id, seq, statement)
+                    for org, multiplier, attribution, contested, via in counted:
                         total = base * multiplier
                         raw_by_org[org][share] += total
                         cells = breakdown[org]
-                        if single:  # its one cell gets the whole contribution
-                            cells[(kind, role, share)] += total
+                        if single:  # its one cell gets the victims' part of the contribution
+                            cells[(kind, role, share)] += (total if not scored_features else weights[role] * victims[0][count_index] * multiplier)
                         for role_, part in parts:
                             cells[(kind, role_, share)] += part * multiplier
+                        for feature in scored_features:
+                            feature_cells[org][(feature, share)] += feature_of[feature] * multiplier  # type: ignore[index]
+                        if factors is not None:
+                            factors[org]["incidents"].append(_factors_of(
+                                rules, incident_id, seq, kind, victims, scored_features, attribution, contested, len(counted) if split else 1,
+                                via, Fraction(total, denominator * share)))
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
                         if text is None:
                             shown, exact_text = _ratio_texts(total, denominator * share, places)
                             text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
                                                  shown, exact_text)
-                        contributions[org].append(text[0] + tail)
+                        if via_member:
+                            contributions[org].append(text[0] + tail + b',"via":%s}' % (b"null" if via is None else _json_text(via)))
+                        else:
+                            contributions[org].append(text[0] + tail + b"}")
                         if dicts:
-                            contribution_dicts[org].append({"incident": incident_id, "seq": seq, "statement": statement.decode(),
-                                                            "contribution": text[1], "exact": text[2]})
+                            item = {"incident": incident_id, "seq": seq, "statement": statement.decode(),
+                                    "contribution": text[1], "exact": text[2]}
+                            if via_member:
+                                item["via"] = via
+                            contribution_dicts[org].append(item)
             if not found:
                 continue
             if len(found) > 1:
@@ -431,11 +468,16 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
         estimated: Fraction | None = None
         if rules.normalization is not None:
             norm = rules.normalization
-            estimate = state.estimate_before(org, norm["metric"], cutoff)
-            estimated = parse_decimal(estimate[norm["point"]]) if estimate is not None else None
+            estimate = state.estimate_entry_before(org, norm["metric"], cutoff)
+            estimated = parse_decimal(estimate[1][norm["point"]]) if estimate is not None else None
             assert rules.floor is not None and rules.unit is not None
             divisor = rules.floor if estimated is None or estimated < rules.floor else estimated
             score = raw * rules.unit / divisor
+            if factors is not None:  # 12.5, with the estimate entry it used
+                factors[org]["normalization"] = {
+                    "metric": norm["metric"], "point": norm["point"], "unit": norm["unit"], "floor": norm["floor"],
+                    "estimate": None if estimate is None else {"seq": estimate[0], "value": estimate[1][norm["point"]]},
+                    "divisor": exact(divisor)}
         else:
             score = raw
         scores[org] = score
@@ -458,6 +500,11 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             "breakdown": table,
             "incidents": None,
         }
+        if feature_of is not None:  # 12.9: only under rules with a features member
+            by_feature: dict[str, Fraction] = {}
+            for (feature, k), n in feature_cells[org].items():
+                by_feature[feature] = by_feature.get(feature, Fraction(0)) + Fraction(n, denominator * k)
+            rows[org]["features"] = {f: {"value": display(v, places), "exact": exact(v)} for f, v in sorted(by_feature.items())}
     order = sorted(eligible, key=lambda o: (-scores[o], o))
     ranking: list[dict[str, Any]] = []
     ties: list[dict[str, Any]] = []
@@ -488,6 +535,45 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
         "counts": {"incidents_counted": counted_incidents, "exclusions": exclusions},
     }
     return document, spools, lists
+
+
+def _heirs(state: ScoringState, round_: Round, eligible: set[str]) -> dict[str, tuple[str, ...]]:
+    """Splinters "inherit" (SPEC.md 12.1 step 7): each organization dismantled as a target
+    before the round opened -> its eligible splinters (``org.lineage`` ``split_from`` it,
+    admitted before the round opened), sorted; only those with at least one."""
+    open_seq = round_.open_seq
+    out: dict[str, list[str]] = {}
+    for org_id in sorted(eligible):
+        for link in state.orgs[org_id].lineage:
+            parent = state.orgs.get(link["other"])
+            if link["relation"] != "split_from" or link["seq"] >= open_seq or parent is None or parent.dismantled is None:
+                continue
+            dismantled_seq = state.rounds[parent.dismantled].dismantled_seq
+            if dismantled_seq is not None and dismantled_seq < open_seq and parent.org_id not in eligible:
+                out.setdefault(parent.org_id, []).append(org_id)
+    return {parent: tuple(sorted(set(children))) for parent, children in out.items()}
+
+
+def _factors_of(rules: Rules, incident_id: str, seq: int, kind: str, victims: Any, features: tuple[str, ...],
+                attribution: tuple[str, str, str], contested: bool, counted: int, via: str | None,
+                contribution: Fraction) -> dict[str, Any]:
+    """Every factor of one contribution (SPEC.md 12.3), as the rules write them: what
+    ``ledger explain`` shows, so that a reader can recompute the contribution by hand."""
+    body = rules.body
+    weights = body["weights"].get(kind, {})
+    count_index = COUNT_INDEX[rules.count]
+    org, basis, confidence = attribution
+    return {
+        "incident": incident_id, "seq": seq, "kind": kind, "count": rules.count,
+        "terms": [{"role": v[0], "weight": weights.get(v[0], "0"), "count": v[count_index]} for v in victims],
+        "features": [{"feature": f, "weight": body["features"].get(f, "0")} for f in features],
+        "attributed": org, "via": via,
+        "confidence": {"level": confidence, "value": body["confidence"][confidence]},
+        "basis": {"level": basis, "value": body["basis"][basis]},
+        "contested": body["contested"]["factor"] if contested else None,
+        "share": "1" if counted == 1 else f"1/{counted}",
+        "contribution": exact(contribution),
+    }
 
 
 #: Whether :func:`_rank` takes the usual incident in a few steps (tests compare both ways).
