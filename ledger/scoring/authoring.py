@@ -69,7 +69,10 @@ def incident(
     date_precision: str = "day",
     claims: Sequence[Mapping[str, Any]] = (),
     notes: str | None = None,
+    features: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """An incident body (SPEC.md 10.3); ``features`` are sorted and deduplicated (R-10.16)
+    and the member is left out when there are none."""
     place: dict[str, Any] = {"state": state, "precision": "municipality" if municipality else "state"}
     if municipality:
         place["municipality"] = municipality
@@ -84,6 +87,9 @@ def incident(
         "claims": [dict(c) for c in claims],
         "sources": [dict(s) for s in sources],
     }
+    listed = sorted(set(features))
+    if listed:
+        body["features"] = listed
     if notes:
         body["notes"] = notes
     return body
