@@ -17,6 +17,11 @@ The story (SPEC.md 11 walks through the same lifecycle):
 * rules v3 adds the critics' normalization: violence per USD 100 million of estimated
   revenue, with a floor of USD 50 million so that small groups are not inflated;
 * round 3: the survivors are close to one another; nobody stands out: no target.
+* rules v4 (issue 16) add aggravating features (public display of bodies, torture, mass
+  killing: each adds its weight once per incident) and let a splinter of a dismantled
+  target inherit the attributions still made to it (``splinters: inherit``);
+* round 4: some killings carry features, and cells still operating under the Halcones del
+  Norte name are counted for ``halcones-disidentes``; ``ledger explain`` shows each factor.
 """
 
 from __future__ import annotations
@@ -346,6 +351,42 @@ class Story:
         self.panel("round.close", {"round": 3})
         self.go_to("2027-03-01")
         self.panel("round.decide", A.decision_body(self.state(), 3))
+        self.round_four(weights, survivors)
+
+    def round_four(self, weights: dict[str, dict[str, str]], survivors: list[str]) -> None:
+        """Rules v4 (features, splinters inherit) and round 4 (SPEC.md 10.3, 10.7, 12.1, 12.3)."""
+        rules4 = self.panel("rules.adopt", A.rules_body(
+            4, "Fourth edition: aggravating features and splinters", weights=weights,
+            contested={"mode": "exclude", "factor": "0"},
+            normalization={"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"},
+            stand_out={"ratio": "1.3", "min_score": "10"},
+            features={"mass_killing": "6", "public_display": "3", "torture": "2"}, splinters="inherit",
+            notes=("Kleiman's scoring elements list terroristic acts beside killings: a killing with bodies displayed in "
+                   "public, with torture, or of four or more people adds a fixed weight once per incident. A splinter "
+                   "of a dismantled target inherits the attributions still made to its parent: rebranding does not "
+                   "wipe the record.")), days=2)
+        self.go_to("2027-03-15")
+        self.panel("round.open", A.round_open(4, rules4, "2027-03-15", "2027-04-25", survivors, "2027-05-03"))
+        volume = {"golfo-unido": 40, "los-tejones": 34, "cartel-costa": 28, "nueva-frontera": 9, "barrio-azul": 3,
+                  "la-ruta": 2, SPLINTER[0]: 8}
+        bodies = self.round_incidents("2027-03-15", "2027-04-25", volume)
+        for i in range(6):  # cells still using the dismantled group's name
+            bodies.append(self.new_incident("halcones-del-norte", _day("2027-03-15", 5 + 6 * i), kind="killing", n_sources=2))
+        for body in bodies:  # features from the incident itself (no random draw: earlier rounds stay as they were)
+            if body["kind"] == "killing":
+                serial = int(body["incident_id"][3:])
+                features = {"public_display"} if serial % 5 == 0 else set()
+                if serial % 7 == 0:
+                    features.add("torture")
+                if sum(v["low"] for v in body["victims"]) >= 4:
+                    features.add("mass_killing")
+                if features:
+                    body["features"] = sorted(features)
+        self.batch(bodies)
+        self.go_to("2027-04-26")
+        self.panel("round.close", {"round": 4})
+        self.go_to("2027-05-03")
+        self.panel("round.decide", A.decision_body(self.state(), 4))
 
     def estimate(self, org: str, best: str, start: str, end: str) -> None:
         value = int(best)

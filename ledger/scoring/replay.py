@@ -471,13 +471,14 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             estimate = state.estimate_entry_before(org, norm["metric"], cutoff)
             estimated = parse_decimal(estimate[1][norm["point"]]) if estimate is not None else None
             assert rules.floor is not None and rules.unit is not None
-            divisor = rules.floor if estimated is None or estimated < rules.floor else estimated
+            uses = "floor" if estimated is None or estimated < rules.floor else "estimate"
+            divisor = rules.floor if uses == "floor" else estimated
             score = raw * rules.unit / divisor
             if factors is not None:  # 12.5, with the estimate entry it used
                 factors[org]["normalization"] = {
                     "metric": norm["metric"], "point": norm["point"], "unit": norm["unit"], "floor": norm["floor"],
                     "estimate": None if estimate is None else {"seq": estimate[0], "value": estimate[1][norm["point"]]},
-                    "divisor": exact(divisor)}
+                    "divisor": exact(divisor), "uses": uses}
         else:
             score = raw
         scores[org] = score
