@@ -364,14 +364,15 @@ class Story:
             notes=("Kleiman's scoring elements list terroristic acts beside killings: a killing with bodies displayed in "
                    "public, with torture, or of four or more people adds a fixed weight once per incident. A splinter "
                    "of a dismantled target inherits the attributions still made to its parent: rebranding does not "
-                   "wipe the record.")), days=2)
-        self.go_to("2027-03-15")
-        self.panel("round.open", A.round_open(4, rules4, "2027-03-15", "2027-04-25", survivors, "2027-05-03"))
-        volume = {"golfo-unido": 40, "los-tejones": 34, "cartel-costa": 28, "nueva-frontera": 9, "barrio-azul": 3,
-                  "la-ruta": 2, SPLINTER[0]: 8}
-        bodies = self.round_incidents("2027-03-15", "2027-04-25", volume)
-        for i in range(6):  # cells still using the dismantled group's name
-            bodies.append(self.new_incident("halcones-del-norte", _day("2027-03-15", 5 + 6 * i), kind="killing", n_sources=2))
+                   "wipe the record.")), hours=1)
+        # One week, before the walkthroughs' round 5 (examples/walkthroughs/panel.md, from 2027-03-08).
+        self.go_to("2027-03-01", 12)
+        self.panel("round.open", A.round_open(4, rules4, "2027-03-01", "2027-03-07", survivors, "2027-03-08"))
+        volume = {"golfo-unido": 8, "los-tejones": 7, "cartel-costa": 6, "nueva-frontera": 2, "barrio-azul": 1,
+                  "la-ruta": 1, SPLINTER[0]: 3}
+        bodies = self.round_incidents("2027-03-01", "2027-03-07", volume)
+        for i in range(4):  # cells still using the dismantled group's name
+            bodies.append(self.new_incident("halcones-del-norte", _day("2027-03-01", 1 + i), kind="killing", n_sources=2))
         for body in bodies:  # features from the incident itself (no random draw: earlier rounds stay as they were)
             if body["kind"] == "killing":
                 serial = int(body["incident_id"][3:])
@@ -383,10 +384,9 @@ class Story:
                 if features:
                     body["features"] = sorted(features)
         self.batch(bodies)
-        self.go_to("2027-04-26")
+        self.go_to("2027-03-08", 7)
         self.panel("round.close", {"round": 4})
-        self.go_to("2027-05-03")
-        self.panel("round.decide", A.decision_body(self.state(), 4))
+        self.panel("round.decide", A.decision_body(self.state(), 4), hours=1)
 
     def estimate(self, org: str, best: str, start: str, end: str) -> None:
         value = int(best)
