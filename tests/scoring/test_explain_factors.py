@@ -15,53 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from ledger.scoring import authoring as A
-
-from scoring_fixtures import TWO_SOURCES, src, one_round
+from scoring_fixtures import features_and_splinters
 
 LEDGER = str(Path(sys.executable).parent / "ledger")
-ORGS = ["alpha-sur", "beta", "gamma"]
+ORGS = ["alpha-sur", "beta", "gamma"]  # round 2 of features_and_splinters
 
 COUNTED = re.compile(r"^  (\S+)\s+entry\s+(\d+)\s+.*\+(\d+\.\d+)(  \(inherited from (\S+), 12\.1\))?$")
 FORMULA = re.compile(r"^      = \((.+)\) x confidence (\w+) (\S+) x basis (\w+) (\S+) x contested (\S+) x share (\S+) = (\S+)$")
 RAW = re.compile(r"^Raw = the sum of the contributions above = (\S+) \(shown (\S+)\)$")
 SCORE = re.compile(r"^Score = raw (\S+) x unit (\S+) / divisor (\S+) = (\S+); divisor: (.+) \(shown (\S+)\)$")
 PLAIN = re.compile(r"^Score = raw = (\S+) \(the rules have no normalization\) \(shown (\S+)\)$")
-
-
-def estimate(org: str, best: str) -> dict:
-    return {"org_id": org, "metric": "revenue_usd", "period_start": "2025-01-01", "period_end": "2025-12-31",
-            "low": best, "best": best, "high": best, "sources": [src("observatorio")]}
-
-
-def build(normalized: bool) -> bytes:
-    m = one_round()  # round 1 names alpha
-    m.add("target.dismantled", {"round": 1, "org": "alpha", "date": "2026-02-02", "summary": "dismantled"})
-    m.orgs("alpha-sur")
-    m.add("org.lineage", A.org_lineage("alpha-sur", "split_from", "alpha", "2026-02-03"))
-    m.add("estimate.record", estimate("beta", "300000000"))
-    m.add("estimate.record", estimate("gamma", "20000000"))  # below the floor
-    norm = {"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"} if normalized else None
-    digest = m.adopt(2, features={"mass_killing": "4.5", "public_display": "2", "torture": "1.25"}, splinters="inherit",
-                     normalization=norm, places=3)
-    m.set_date("2026-03-01")
-    m.open(2, digest, ORGS, start="2026-03-01", end="2026-03-31")
-    m.add("incident.record", A.incident(
-        "e-1", "2026-03-03", "killing", victims=[A.victim("ordinary_citizen", 3, 4, 6), A.victim("police", 1)],
-        attributions=[A.attribution("alpha", "media", "medium"), A.attribution("beta", "inference", "low")],
-        sources=TWO_SOURCES, features=["mass_killing", "public_display", "torture"]))
-    m.add("incident.record", A.incident(
-        "e-2", "2026-03-04", "kidnapping", victims=[A.victim("journalist", 1)],
-        attributions=[A.attribution("gamma", "claim", "high"), A.attribution("beta")], sources=TWO_SOURCES))
-    m.add("attribution.dispute", {"dispute_id": "d-1", "incident_id": "e-2", "org": "gamma", "basis": "false_flag",
-                                  "raised_by": "journalist", "grounds": "staged", "sources": [src("reforma")]})
-    m.add("incident.record", A.incident(
-        "e-3", "2026-03-05", "extortion", victims=[A.victim("ordinary_citizen", 2)],
-        attributions=[A.attribution("alpha-sur", "forensic", "high")], sources=TWO_SOURCES, features=["public_display"]))
-    m.close(2, "2026-04-01")
-    m.decide(2)
-    assert m.verify().violations == []
-    return b"".join(raw + b"\n" for raw in m.raws)
 
 
 def explain(bundle: Path, org: str, *extra: str) -> subprocess.CompletedProcess:
@@ -116,7 +79,7 @@ def recompute(text: str) -> tuple[list[tuple[str, Fraction]], Fraction, Fraction
 @pytest.mark.parametrize("normalized", [True, False])
 def test_every_contribution_and_the_score_recompute_from_explain_alone(tmp_path, normalized):
     bundle = tmp_path / "ledger.jsonl"
-    bundle.write_bytes(build(normalized))
+    bundle.write_bytes(b"".join(raw + b"\n" for raw in features_and_splinters(normalized).raws))
     document = json.loads(subprocess.run([LEDGER, "replay", str(bundle), "--round", "2", "--json"],
                                          capture_output=True, text=True, timeout=300).stdout)
     rows = {row["org"]: row for row in document["ranking"]}
