@@ -210,3 +210,18 @@ def test_absent_members_keep_every_old_document_byte_for_byte():
     absent, clean = splinter_ledger(None).replay(2).document, splinter_ledger("clean").replay(2).document
     assert absent["rules"]["digest"] != clean["rules"]["digest"]
     assert {k: v for k, v in absent.items() if k != "rules"} == {k: v for k, v in clean.items() if k != "rules"}
+
+
+# -- closed vocabularies: what a verifier does not know fails closed (SPEC.md 16) -------------------
+
+def test_an_unknown_feature_or_splinters_value_is_a_schema_violation():
+    m = MiniLedger()
+    m.orgs("alpha")
+    body = killing("x-1", "2026-01-10", ["alpha"])
+    body["features"] = ["arson"]
+    assert [v.rule for v in m.add("incident.record", body, force=True)] == ["R-7.2"]
+    rules = A.rules_body(1, "v1", features={"arson": "1"})
+    assert [v.rule for v in m.add("rules.adopt", rules, force=True)] == ["R-7.2"]
+    rules = A.rules_body(1, "v1", splinters="forgive")
+    assert [v.rule for v in m.add("rules.adopt", rules, force=True)] == ["R-7.2"]
+    assert m.state.rules == {} and m.state.incidents.get("x-1") is None
