@@ -90,10 +90,12 @@ def test_statement_builders_roundtrip(demo, tmp_path):
     commitment = json.loads(run("commitment", str(demo), "--json").stdout)["commitment"]
     result = run("new-incident", str(demo), "--id", "mx-99999", "--date", "2027-03-02", "--state", "MX-GRO",
                  "--kind", "killing", "--victim", "ordinary_citizen=1/2/3", "--attr", "golfo-unido:media:high",
+                 "--feature", "torture", "--feature", "public_display",
                  "--source", f"reforma:national:2027-03-03:{commitment}", "--source", f"radio-costa:local:2027-03-03:{commitment}",
                  "--at", "2027-03-04T10:00:00Z", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["statement"]["type"] == "incident.record"
+    assert json.loads(out.read_text())["statement"]["body"]["features"] == ["public_display", "torture"]  # sorted
     opened = run("open-round", str(demo), "--start", "2027-05-10", "--end", "2027-06-20", "--decision-date", "2027-06-28")
     assert opened.returncode == 0, opened.stderr
     body = json.loads(opened.stdout)["statement"]["body"]
