@@ -225,3 +225,18 @@ def test_an_unknown_feature_or_splinters_value_is_a_schema_violation():
     rules = A.rules_body(1, "v1", splinters="forgive")
     assert [v.rule for v in m.add("rules.adopt", rules, force=True)] == ["R-7.2"]
     assert m.state.rules == {} and m.state.incidents.get("x-1") is None
+
+
+def test_robustness_rescaling_of_the_weights_keeps_feature_weights():
+    # robustness multiplies every weight by factor/scale over a larger weight_scale (SPEC 12.10);
+    # the feature weights share that scale (12.3), so unit factors must leave the ranking as it is
+    import dataclasses
+
+    from ledger.scoring.robustness import weighted_rules
+
+    m = features_round(FEATURE_WEIGHTS)
+    state = m.state
+    digest = state.rounds[1].rules
+    probe = dataclasses.replace(state, rules=dict(state.rules))
+    probe.rules[digest] = weighted_rules(state.rules[digest], {}, 1000)
+    assert replay(probe, 1).raw == m.replay(1).raw
