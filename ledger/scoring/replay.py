@@ -363,30 +363,38 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                 for attribution in attributions:
                     attributed, basis, confidence = attribution
                     org = same_as.get(attributed, attributed) if same_as else attributed
-                    # 12.1 step 7, splinters "inherit": an attribution to a dismantled target
-                    # counts for each of its eligible splinters (its heirs).
-                    orgs = heirs.get(org, (org,)) if heirs and org not in eligible_set else (org,)
-                    via = None if orgs[0] == org else org
-                    if (same_as or heirs) and all(any(o == c[0] for c in counted) for o in orgs):
+                    heirs_of = None
+                    if org not in eligible_set:
+                        # 12.1 step 7, splinters "inherit": an attribution to a dismantled
+                        # target counts for each of its eligible splinters (its heirs).
+                        heirs_of = heirs.get(org) if heirs else None
+                        if heirs_of is None:
+                            found.append((seq, INELIGIBLE_ORG, attributed))
+                            continue
+                        heirs_of = [h for h in heirs_of if all(c[0] != h for c in counted)]
+                        if not heirs_of:
+                            found.append((seq, SAME_ORGANIZATION, attributed))  # one organization counts once
+                            continue
+                    elif (same_as or heirs) and any(c[0] == org for c in counted):
                         found.append((seq, SAME_ORGANIZATION, attributed))  # one organization counts once
-                    elif org not in eligible_set and via is None:
-                        found.append((seq, INELIGIBLE_ORG, attributed))
-                    else:
-                        contested = False
-                        if disputed and (incident_id, attributed) in disputed:
-                            status = state.attribution_status(incident_id, attributed, cutoff)
-                            if status == "upheld":
-                                found.append((seq, DISPUTE_UPHELD, attributed))
+                        continue
+                    contested = False
+                    multiplier = clear_multiplier[basis][confidence]
+                    if disputed and (incident_id, attributed) in disputed:
+                        status = state.attribution_status(incident_id, attributed, cutoff)
+                        if status == "upheld":
+                            found.append((seq, DISPUTE_UPHELD, attributed))
+                            continue
+                        if status == "contested":
+                            if exclude_contested:
+                                found.append((seq, CONTESTED, attributed))
                                 continue
-                            if status == "contested":
-                                if exclude_contested:
-                                    found.append((seq, CONTESTED, attributed))
-                                    continue
-                                contested = True
-                        multiplier = rules.multiplier(basis, confidence, True) if contested else clear_multiplier[basis][confidence]
-                        for o in orgs:
-                            if not any(o == c[0] for c in counted):
-                                counted.append((o, multiplier, attribution, contested, via))
+                            contested = True
+                            multiplier = rules.multiplier(basis, confidence, True)
+                    if heirs_of is None:
+                        counted.append((org, multiplier, attribution, contested, None))
+                    else:
+                        counted += [(h, multiplier, attribution, contested, org) for h in heirs_of]
                 if counted:
                     counted_incidents += 1
                     share = len(counted) if split else 1
@@ -402,6 +410,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         for _, part in parts:
                             base += part
                     scored_features = features if feature_of is not None else ()
+                    victims_base = base
                     for feature in scored_features:  # 12.3: once per incident
                         base += feature_of[feature]  # type: ignore[index]
                     if incident_id.isascii() and incident_id.isprintable() and '"' not in incident_id and "\\" not in incident_id:
@@ -409,20 +418,21 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                     else:
                         item_id = _json_text(incident_id)
                     statement = hexlify(digest)
-                    tail = b'"incident":%s,"seq":%d,"statement":"%s"' % (item_id, seq, statement)
+                    tail = b'"incident":%s,"seq":%d,"statement":"%s"%s' % (item_id, seq, statement, b"" if via_member else b"}")
                     for org, multiplier, attribution, contested, via in counted:
                         total = base * multiplier
                         raw_by_org[org][share] += total
                         cells = breakdown[org]
                         if single:  # its one cell gets the victims' part of the contribution
-                            cells[(kind, role, share)] += (total if not scored_features else weights[role] * victims[0][count_index] * multiplier)
+                            cells[(kind, role, share)] += victims_base * multiplier if scored_features else total
                         for role_, part in parts:
                             cells[(kind, role_, share)] += part * multiplier
-                        for feature in scored_features:
-                            feature_cells[org][(feature, share)] += feature_of[feature] * multiplier  # type: ignore[index]
+                        if scored_features:
+                            for feature in scored_features:
+                                feature_cells[org][(feature, share)] += feature_of[feature] * multiplier  # type: ignore[index]
                         if factors is not None:
                             factors[org]["incidents"].append(_factors_of(
-                                rules, incident_id, seq, kind, victims, scored_features, attribution, contested, len(counted) if split else 1,
+                                rules, incident_id, seq, kind, victims, scored_features, attribution, contested, share,
                                 via, Fraction(total, denominator * share)))
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
@@ -430,10 +440,10 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                             shown, exact_text = _ratio_texts(total, denominator * share, places)
                             text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
                                                  shown, exact_text)
-                        if via_member:
+                        if via_member:  # 12.9: only under splinters "inherit"
                             contributions[org].append(text[0] + tail + b',"via":%s}' % (b"null" if via is None else _json_text(via)))
                         else:
-                            contributions[org].append(text[0] + tail + b"}")
+                            contributions[org].append(text[0] + tail)
                         if dicts:
                             item = {"incident": incident_id, "seq": seq, "statement": statement.decode(),
                                     "contribution": text[1], "exact": text[2]}
