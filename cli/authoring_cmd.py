@@ -12,7 +12,7 @@ import click
 from ledger.app.rounds import ScoringLedger
 from ledger.errors import OptionError
 from ledger.scoring import authoring as A
-from ledger.scoring.types import BASES, CONFIDENCES, KINDS, ROLES
+from ledger.scoring.types import BASES, CONFIDENCES, FEATURES, KINDS, ROLES
 
 from ._common import at_option, resolve_at
 from .scoring_cmd import PATH_ARG, ledger_arg, load
@@ -49,6 +49,8 @@ def _incident_options(f: F) -> F:
         click.option("--kind", type=click.Choice(KINDS), required=True),
         click.option("--victim", "victims", multiple=True, metavar="ROLE=LOW[/BEST[/HIGH]]", help=f"Victims by role (repeat); roles: {', '.join(ROLES)}."),
         click.option("--attr", "attributions", multiple=True, metavar="ORG[:BASIS[:CONFIDENCE]]", help=f"Attribution (repeat); basis {'/'.join(BASES)}, confidence {'/'.join(CONFIDENCES)}."),
+        click.option("--feature", "features", multiple=True, type=click.Choice(FEATURES),
+                     help="An aggravating feature (repeat; SPEC.md 10.3): mass_killing needs kind killing and 4 or more killed."),
         click.option("--claim", "claims", multiple=True, metavar="ORG:STANCE:CHANNEL", help="A claim or denial, kept apart from attributions."),
         click.option("--source", "sources", multiple=True, required=True, metavar="PUBLISHER:SCALE:DATE:COMMITMENT", help="A source by commitment (see `ledger commitment`)."),
         click.option("--notes", help="Free text (never personal data)."),
@@ -58,9 +60,9 @@ def _incident_options(f: F) -> F:
 
 
 
-def _incident_body(incident_id, day, date_precision, place_state, municipality, kind, victims, attributions, claims, sources, notes) -> dict[str, Any]:
+def _incident_body(incident_id, day, date_precision, place_state, municipality, kind, victims, attributions, features, claims, sources, notes) -> dict[str, Any]:
     return _options(A.incident_from_options, incident_id, day, date_precision, place_state, municipality, kind, victims,
-                    attributions, claims, sources, notes)
+                    attributions, claims, sources, notes, features)
 
 
 @click.command("new-incident")

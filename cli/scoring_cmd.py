@@ -11,6 +11,7 @@ import click
 
 from ledger.app.rounds import ROUND_CHECKS, ScoringLedger, version_at
 from ledger.scoring import authoring as A
+from ledger.scoring.explanation import contribution_formula, normalization_formula
 from ledger.scoring.replay import RankingDocument, ReplayError, replay, write_document
 from ledger.storage.diskstate import FileSpool
 
@@ -108,9 +109,10 @@ def replay_cmd(path: Path, number: int, as_json: bool) -> None:
 @click.option("--org", required=True, help="Organization id.")
 @JSON_OPT
 def explain(path: Path, number: int, org: str, as_json: bool) -> None:
-    """Explain an organization's score in round N: every incident counted and what it
-    contributed, the breakdown by element and victim role, and each excluded incident
-    with the reason.
+    """Explain an organization's score in round N: every incident counted with every factor
+    of its contribution (weight x count + feature weights, x confidence x basis x contested
+    x share), the sum, the normalization with the estimate entry it used, the breakdown by
+    element and victim role, and each excluded incident with the reason.
 
     \b
     Example:
@@ -118,35 +120,44 @@ def explain(path: Path, number: int, org: str, as_json: bool) -> None:
     """
     loaded = load(path)
     _warn(loaded)
-    doc = _document(loaded, number).document
+    with show_progress(f"replaying round {number}") as shown:
+        shown(0)
+        document = replay(loaded.state, number, factors=True)  # every factor, from the one engine
+    doc = document.document
     rows = [r for r in doc["ranking"] if r["org"] == org]
     if not rows:
         raise ReplayError(f"{org!r} is not eligible in round {number} (eligible: {', '.join(doc['eligible'])})")
     row = rows[0]
+    assert document.factors is not None
+    factors = document.factors[org]
     excluded = loaded.excluded_for(doc, org)
     incidents = loaded.state.incidents
     if as_json:
-        echo_json({"round": number, "org": org, "row": row, "excluded": excluded, "selection": doc["selection"],
-                   "notices": loaded.notices(number)})
+        echo_json({"round": number, "org": org, "row": row, "factors": factors, "excluded": excluded,
+                   "selection": doc["selection"], "notices": loaded.notices(number)})
         return
-    say(f"{org} in round {number}: rank {row['rank']}, score {row['score']} (exact {row['score_exact']}), raw {row['raw']}")
+    say(f"{org} in round {number}: rank {row['rank']}, score {row['score']} (exact {row['score_exact']}), "
+        f"raw {row['raw']} (exact {row['raw_exact']})")
     _echo_notices(loaded, number)
-    if row["normalization"] is not None:
-        n = row["normalization"]
-        say(f"  normalized: raw x unit / divisor {n['divisor']} (estimate {n['estimate'] or 'none: the floor applies'})")
-    say("Breakdown by element and victim role:")
+    say("Breakdown by element and victim role (and aggravating feature):")
     for kind, roles in row["breakdown"].items():
         for role, cell in roles.items():
             say(f"  {kind:<28} {role:<18} {cell['value']:>12}")
-    say(f"Incidents counted ({len(row['incidents'])}):")
-    for item in row["incidents"]:
+    for feature, cell in row.get("features", {}).items():
+        say(f"  {'feature':<28} {feature:<18} {cell['value']:>12}")
+    say(f"Incidents counted ({len(row['incidents'])}), each = (weight x victims counted [{factors['incidents'][0]['count'] if factors['incidents'] else '-'}]"
+        " + feature weights) x confidence x basis x contested x share:")
+    for item, factor in zip(row["incidents"], factors["incidents"]):
         version = version_at(incidents[item["incident"]], item["seq"])
         victims = ", ".join(f"{role} {low}/{best}/{high}" for role, low, best, high in version.victims)
-        say(f"  {item['incident']:<14} entry {item['seq']:>6}  {version.date}  {version.kind:<26} {victims:<32} +{item['contribution']}")
+        via = f"  (inherited from {factor['via']}, 12.1)" if factor["via"] else ""
+        say(f"  {item['incident']:<14} entry {item['seq']:>6}  {version.date}  {version.kind:<26} {victims:<32} +{item['contribution']}{via}")
+        say(f"      = {contribution_formula(factor)}")
+    say(f"Raw = the sum of the contributions above = {row['raw_exact']} (shown {row['raw']})")
+    say(normalization_formula(factors["normalization"], row["raw_exact"], row["score_exact"]) + f" (shown {row['score']})")
     say(f"Incidents excluded ({len(excluded)}):")
     for item in excluded:
         say(f"  {item['incident']:<14} entry {item['seq']:>6}  {item['reason']}")
-
 
 
 @click.command()

@@ -8,7 +8,7 @@ Writes OUT/incidents.csv (what a recorder sees: the importer's default columns, 
 and OUT/truth.csv (who really did it, false flags, contested, revised counts). Every
 parameter, and the public figure it imitates, is documented in ledger/people/synthetic.py.
 The default organizations are those still eligible after `ledger demo`'s third round, and
-the default dates fall in a fourth round after it (2027-03-08 .. 2027-04-18).
+the default dates fall in a fifth round after it (2027-03-08 .. 2027-04-18).
 """
 
 from __future__ import annotations

@@ -159,3 +159,43 @@ def one_round(target_active: bool = True) -> MiniLedger:
     m.close(1, "2026-02-01")
     m.decide(1)
     return m
+
+
+def _estimate(org: str, best: str) -> dict:
+    return {"org_id": org, "metric": "revenue_usd", "period_start": "2025-01-01", "period_end": "2025-12-31",
+            "low": best, "best": best, "high": best, "sources": [src("observatorio")]}
+
+
+def features_and_splinters(normalized: bool = True) -> MiniLedger:
+    """Round 2 (rules v2: features, splinters inherit, joint split, places 3, with or without
+    a normalization) of alpha-sur (a splinter of round 1's dismantled target alpha), beta
+    (an estimate above the floor) and gamma (below it): an incident with three features, two
+    victims and an inherited attribution, a contested (discounted) one, and a feature on an
+    extortion. Decided and verified."""
+    m = one_round()  # round 1 names alpha
+    m.add("target.dismantled", {"round": 1, "org": "alpha", "date": "2026-02-02", "summary": "dismantled"})
+    m.orgs("alpha-sur")
+    m.add("org.lineage", A.org_lineage("alpha-sur", "split_from", "alpha", "2026-02-03"))
+    m.add("estimate.record", _estimate("beta", "300000000"))
+    m.add("estimate.record", _estimate("gamma", "20000000"))  # below the floor
+    norm = {"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"} if normalized else None
+    digest = m.adopt(2, features={"mass_killing": "4.5", "public_display": "2", "torture": "1.25"}, splinters="inherit",
+                     normalization=norm, places=3, notes="Features weigh what a kind alone cannot; splinters inherit.")
+    m.set_date("2026-03-01")
+    m.open(2, digest, ["alpha-sur", "beta", "gamma"], start="2026-03-01", end="2026-03-31")
+    m.add("incident.record", A.incident(
+        "e-1", "2026-03-03", "killing", victims=[A.victim("ordinary_citizen", 3, 4, 6), A.victim("police", 1)],
+        attributions=[A.attribution("alpha", "media", "medium"), A.attribution("beta", "inference", "low")],
+        sources=TWO_SOURCES, features=["mass_killing", "public_display", "torture"]))
+    m.add("incident.record", A.incident(
+        "e-2", "2026-03-04", "kidnapping", victims=[A.victim("journalist", 1)],
+        attributions=[A.attribution("gamma", "claim", "high"), A.attribution("beta")], sources=TWO_SOURCES))
+    m.add("attribution.dispute", {"dispute_id": "d-1", "incident_id": "e-2", "org": "gamma", "basis": "false_flag",
+                                  "raised_by": "journalist", "grounds": "staged", "sources": [src("reforma")]})
+    m.add("incident.record", A.incident(
+        "e-3", "2026-03-05", "extortion", victims=[A.victim("ordinary_citizen", 2)],
+        attributions=[A.attribution("alpha-sur", "forensic", "high")], sources=TWO_SOURCES, features=["public_display"]))
+    m.close(2, "2026-04-01")
+    m.decide(2)
+    assert m.verify().violations == []
+    return m

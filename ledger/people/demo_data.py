@@ -17,6 +17,11 @@ The story (SPEC.md 11 walks through the same lifecycle):
 * rules v3 adds the critics' normalization: violence per USD 100 million of estimated
   revenue, with a floor of USD 50 million so that small groups are not inflated;
 * round 3: the survivors are close to one another; nobody stands out: no target;
+* rules v4 (issue 16) add aggravating features (public display of bodies, torture, mass
+  killing: each adds its weight once per incident) and let a splinter of a dismantled
+  target inherit the attributions still made to it (``splinters: inherit``);
+* round 4: some killings carry features, and cells still operating under the Halcones del
+  Norte name are counted for ``halcones-disidentes``; ``ledger explain`` shows each factor;
 * afterwards the months between the windows are filled in (recorded late, so no round counts
   them) and the panel names the step-7 baseline (``outcome.baseline``): ``ledger outcomes``
   shows each target's violence before naming, while active and after dismantling.
@@ -349,10 +354,47 @@ class Story:
         self.panel("round.close", {"round": 3})
         self.go_to("2027-03-01")
         self.panel("round.decide", A.decision_body(self.state(), 3))
+        self.round_four(weights, survivors)
+        self.outcomes()
 
-        # Outcomes (SPEC.md 10.8, 12.12) ---------------------------------------------------
-        # The observatory's series fills the months between the rounds' windows, recorded
-        # late (no round counts them), and the panel names the step-7 baseline.
+    def round_four(self, weights: dict[str, dict[str, str]], survivors: list[str]) -> None:
+        """Rules v4 (features, splinters inherit) and round 4 (SPEC.md 10.3, 10.7, 12.1, 12.3)."""
+        rules4 = self.panel("rules.adopt", A.rules_body(
+            4, "Fourth edition: aggravating features and splinters", weights=weights,
+            contested={"mode": "exclude", "factor": "0"},
+            normalization={"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"},
+            stand_out={"ratio": "1.3", "min_score": "10"},
+            features={"mass_killing": "6", "public_display": "3", "torture": "2"}, splinters="inherit",
+            notes=("Kleiman's scoring elements list terroristic acts beside killings: a killing with bodies displayed in "
+                   "public, with torture, or of four or more people adds a fixed weight once per incident. A splinter "
+                   "of a dismantled target inherits the attributions still made to its parent: rebranding does not "
+                   "wipe the record.")), hours=1)
+        # One week, before the walkthroughs' round 5 (examples/walkthroughs/panel.md, from 2027-03-08).
+        self.go_to("2027-03-01", 12)
+        self.panel("round.open", A.round_open(4, rules4, "2027-03-01", "2027-03-07", survivors, "2027-03-08"))
+        volume = {"golfo-unido": 8, "los-tejones": 7, "cartel-costa": 6, "nueva-frontera": 2, "barrio-azul": 1,
+                  "la-ruta": 1, SPLINTER[0]: 3}
+        bodies = self.round_incidents("2027-03-01", "2027-03-07", volume)
+        for i in range(4):  # cells still using the dismantled group's name
+            bodies.append(self.new_incident("halcones-del-norte", _day("2027-03-01", 1 + i), kind="killing", n_sources=2))
+        for body in bodies:  # features from the incident itself (no random draw: earlier rounds stay as they were)
+            if body["kind"] == "killing":
+                serial = int(body["incident_id"][3:])
+                features = {"public_display"} if serial % 5 == 0 else set()
+                if serial % 7 == 0:
+                    features.add("torture")
+                if sum(v["low"] for v in body["victims"]) >= 4:
+                    features.add("mass_killing")
+                if features:
+                    body["features"] = sorted(features)
+        self.batch(bodies)
+        self.go_to("2027-03-08", 7)
+        self.panel("round.close", {"round": 4})
+        self.panel("round.decide", A.decision_body(self.state(), 4), hours=1)
+
+    def outcomes(self) -> None:
+        """The observatory's series fills the months between the rounds' windows, recorded
+        late (no round counts them), and the panel names the step-7 baseline (SPEC.md 10.8, 12.12)."""
         self.go_to("2027-03-08")
         gaps = [("2026-03-02", "2026-06-19", {"halcones-del-norte": 16, "sierra-alta": 8, "golfo-unido": 8, "los-tejones": 6, "cartel-costa": 6}),
                 ("2026-06-20", "2026-07-05", {"golfo-unido": 3, "los-tejones": 2, SPLINTER[0]: 2}),

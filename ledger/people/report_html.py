@@ -19,13 +19,20 @@ from .. import __version__
 from ..app.snapshot import Snapshot
 from ..scoring.process import round_notices
 from ..scoring.rules import parse_decimal
-from ..scoring.types import KINDS, ROLES
+from ..scoring.types import BASES, CONFIDENCES, FEATURES, KINDS, ROLES
 from .escape import esc
 from .report_outcomes import outcomes_section
 
 # Okabe-Ito (colour-blind safe) and a few extensions.
 KIND_COLOURS = dict(zip(KINDS, ["#D55E00", "#E69F00", "#CC79A7", "#0072B2", "#56B4E9", "#009E73", "#999999"]))
 ROLE_COLOURS = dict(zip(ROLES, ["#999999", "#E69F00", "#0072B2", "#004D80", "#D55E00", "#009E73", "#CC79A7", "#DDDDDD"]))
+FEATURE_SEGMENT = "aggravating_features"  # the feature cells of a row (SPEC.md 12.9), one segment in both charts
+KIND_COLOURS[FEATURE_SEGMENT] = ROLE_COLOURS[FEATURE_SEGMENT] = "#4D4D4D"
+FEATURE_MEANINGS = {
+    "public_display": "the victims or their remains were displayed in public (terror: Kleiman's terroristic actions)",
+    "torture": "victims were tortured or mutilated",
+    "mass_killing": "a killing of 4 or more people (the victims' low counts)",
+}
 REASONS = {
     "recorded_after_close": "recorded after the round closed (backfilling never counts)",
     "recorded_before_open": "recorded before the round opened (only pre-registered rounds count)",
@@ -128,7 +135,69 @@ def _segments(row: dict[str, Any]) -> tuple[list[tuple[str, Fraction]], list[tup
             value = _fraction(cell["exact"]) * factor
             by_kind[kind] = by_kind.get(kind, Fraction(0)) + value
             by_role[role] = by_role.get(role, Fraction(0)) + value
-    return ([(k, by_kind[k]) for k in KINDS if k in by_kind], [(r, by_role[r]) for r in ROLES if r in by_role])
+    for cell in row.get("features", {}).values():  # rules with features (12.3): the rest of raw
+        value = _fraction(cell["exact"]) * factor
+        by_kind[FEATURE_SEGMENT] = by_kind.get(FEATURE_SEGMENT, Fraction(0)) + value
+        by_role[FEATURE_SEGMENT] = by_role.get(FEATURE_SEGMENT, Fraction(0)) + value
+    return ([(k, by_kind[k]) for k in (*KINDS, FEATURE_SEGMENT) if k in by_kind],
+            [(r, by_role[r]) for r in (*ROLES, FEATURE_SEGMENT) if r in by_role])
+
+
+def _row(cells: Sequence[str], head: bool = False) -> str:
+    tag = "th" if head else "td"
+    return "<tr>" + "".join(f"<{tag}>{c}</{tag}>" for c in cells) + "</tr>"
+
+
+def rules_section(body: dict[str, Any], version: int) -> str:
+    """The committed rules (SPEC.md 10.7) as tables, with their name and notes as the
+    rationale and what every member means."""
+    p = [f'<h2 id="rules">The committed rules (version {version})</h2>',
+         f'<p><b>{esc(body.get("name", ""))}</b></p>']
+    if body.get("notes"):
+        p.append(f'<p id="rules-rationale">Rationale, as the panel adopted it: <q>{esc(body["notes"])}</q></p>')
+    p.append('<p class="note">Each counted incident contributes, to each organization it is attributed to: '
+             '(the weight of its kind and victim role × the number of victims counted, summed over its victims'
+             + (', plus the weight of each aggravating feature it carries' if "features" in body else "")
+             + ') × the confidence multiplier × the basis multiplier × the contested factor (1 unless the attribution is '
+             'under an open dispute) × the share (1, or 1/number of organizations counted when joint incidents are split). '
+             '<code>ledger explain</code> prints these factors for every incident.</p>')
+    used_roles = [r for r in ROLES if any(r in body["weights"].get(k, {}) for k in KINDS)]
+    p.append('<table id="weights-table"><caption>Weights: one per incident kind (row) and victim role (column), '
+             'per victim; an empty cell weighs 0</caption><thead>' + _row(["Kind", *map(esc, used_roles)], True) + "</thead><tbody>")
+    for kind in KINDS:
+        weights = body["weights"].get(kind, {})
+        p.append(_row([esc(kind), *(esc(weights.get(r, "")) for r in used_roles)]))
+    p.append("</tbody></table>")
+    norm = body["normalization"]
+    members = [
+        ("Confidence", ", ".join(f"{c} × {esc(body['confidence'][c])}" for c in CONFIDENCES),
+         "multiplier for how sure the recorder is of an attribution"),
+        ("Basis", ", ".join(f"{b.replace('_', ' ')} × {esc(body['basis'][b])}" for b in BASES),
+         "multiplier for what an attribution rests on"),
+        ("Contested", f"{esc(body['contested']['mode'])}" + (f", factor {esc(body['contested']['factor'])}" if body["contested"]["mode"] == "discount" else ""),
+         "an attribution under an unresolved dispute is excluded, or counts multiplied by the factor"),
+        ("Joint incidents", esc(body["joint"]), "full: each attributed organization gets the whole incident; split: shared equally"),
+        ("Minimum sources", str(body["min_sources"]), "independent publishers an incident needs to count"),
+        ("Victim count", esc(body["count"]), "which estimate of the victims is used (low, best or high)"),
+        ("Aggravating features", ", ".join(f"{esc(f.replace('_', ' '))} + {esc(body['features'].get(f, '0'))}" for f in FEATURES)
+         if "features" in body else "not scored",
+         "a weight added once per counted incident that carries the feature (before the attribution multipliers): "
+         + "; ".join(f"{f.replace('_', ' ')}: {m}" for f, m in FEATURE_MEANINGS.items())),
+        ("Splinters", esc(body.get("splinters", "clean")),
+         "clean: a splinter of a dismantled target starts with a clean record; inherit: attributions still made to the "
+         "dismantled target count for its splinters"),
+        ("Normalization", "none: the score is the raw score" if norm is None else
+         f"score = raw × {esc(norm['unit'])} / the {esc(norm['point'])} {esc(norm['metric'])} estimate (at least {esc(norm['floor'])})",
+         "violence intensity: violence per unit of revenue or drug flow, the floor keeping small groups from being inflated"),
+        ("Stand-out", f"ratio {esc(body['stand_out']['ratio'])}, minimum score {esc(body['stand_out']['min_score'])}",
+         "the top score must exceed the minimum and be at least ratio × the runner-up's for a target to be selected"),
+        ("Ties", esc(body["ties"]), "no target, or the panel chooses among the tied organizations"),
+    ]
+    p.append('<table id="rules-table"><thead>' + _row(["Member", "Value", "What it means"], True) + "</thead><tbody>")
+    for name, value, meaning in members:
+        p.append(_row([esc(name), value, esc(meaning)]))
+    p.append("</tbody></table>")
+    return "".join(p)
 
 
 def _cmd(*parts: str) -> str:
@@ -200,6 +269,7 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
             p.append(f'<p class="note">{label} at entry {seq} by {esc(", ".join(names) or "?")}.</p>')
     p.append(f'<p class="note">Committed rules: version {rules["version"]}, adopted at entry {rules["seq"]}, digest <span class="mono">{esc(rules["digest"])}</span>'
              f' ({esc(state.rules[rules["digest"]].body.get("name", ""))}).</p>')
+    p.append(rules_section(dict(state.rules[rules["digest"]].body), rules["version"]))
 
     # Charts -----------------------------------------------------------------------------
     rows_kind, rows_role, used_kinds, used_roles = [], [], set(), set()
@@ -218,16 +288,34 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
 
     # Ranking table ----------------------------------------------------------------------
     robust_rows = {r["org"]: r for r in (robustness or {}).get("organizations", [])}
+    norm = state.rules[rules["digest"]].body["normalization"]
     p.append('<h2 id="ranking">Ranking</h2><table id="rank-table"><thead><tr><th class="num">Rank</th><th>Organization</th>'
-             '<th class="num">Score</th><th class="num">Raw score</th><th class="num">Incidents counted</th>'
+             '<th class="num">Score</th><th class="num">Raw score</th>' + ('<th class="num">Divisor</th>' if norm else "")
+             + '<th class="num">Incidents counted</th>'
              + ('<th class="num">P(first)</th><th class="num">Rank 5–95%</th>' if robustness else "") + "</tr></thead><tbody>")
     for row in doc["ranking"]:
         r = robust_rows.get(row["org"])
         extra = (f'<td class="num">{esc(r["p_first"]["value"])}</td><td class="num">{r["rank_5"]}–{r["rank_95"]}</td>' if r else "")
         cls = ' class="target"' if row["org"] == target else ""
+        divisor = ""
+        if row["normalization"] is not None:
+            n = row["normalization"]
+            divisor = f'<td class="num">{esc(n["divisor"])}{"" if n["estimate"] is not None and n["estimate"] == n["divisor"] else " (floor)"}</td>'
         p.append(f'<tr{cls}><td class="num">{row["rank"]}</td><td>{esc(org_label(snapshot, row["org"]))} <span class="mono">{esc(row["org"])}</span></td>'
-                 f'<td class="num">{esc(row["score"])}</td><td class="num">{esc(row["raw"])}</td><td class="num">{len(row["incidents"])}</td>{extra}</tr>')
+                 f'<td class="num">{esc(row["score"])}</td><td class="num">{esc(row["raw"])}</td>{divisor}<td class="num">{len(row["incidents"])}</td>{extra}</tr>')
     p.append("</tbody></table>")
+    columns = [("Rank", "competition rank by exact score (equal scores share a rank)"),
+               ("Raw score", "the sum of the organization's contributions (every factor above), before normalization")]
+    if norm:
+        columns += [("Divisor", f"the organization's {norm['point']} {norm['metric']} estimate recorded before the close, "
+                                f"or the floor {norm['floor']} when there is none or it is lower"),
+                    ("Score", f"after normalization: raw × {norm['unit']} / divisor; what the ranking and the stand-out test use")]
+    else:
+        columns.append(("Score", "equal to the raw score: these rules have no normalization; what the ranking and the stand-out test use"))
+    columns.append(("Incidents counted", "incidents that count for the organization (see ledger explain for each one's factors)"))
+    if robustness:
+        columns += [("P(first)", "share of the perturbed rankings in which it ranks first"), ("Rank 5–95%", "its rank's 5th and 95th percentiles over them")]
+    p.append('<dl id="columns" class="note">' + "".join(f"<dt>{esc(c)}</dt><dd>{esc(m)}</dd>" for c, m in columns) + "</dl>")
     for tie in doc["ties"]:
         p.append(f'<p class="warn">Tie at rank {tie["rank"]} (score {esc(tie["score"])}): {esc(", ".join(tie["orgs"]))}.</p>')
     p.append("<details><summary>Full breakdown by element and victim role (raw contributions)</summary><table><thead><tr>"
@@ -236,6 +324,8 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
         for kind, roles in row["breakdown"].items():
             for role, cell in roles.items():
                 p.append(f'<tr><td>{esc(row["org"])}</td><td>{esc(kind)}</td><td>{esc(role)}</td><td class="num">{esc(cell["value"])}</td></tr>')
+        for feature, cell in row.get("features", {}).items():
+            p.append(f'<tr><td>{esc(row["org"])}</td><td>aggravating feature</td><td>{esc(feature)}</td><td class="num">{esc(cell["value"])}</td></tr>')
     p.append("</tbody></table></details>")
 
     # Robustness -------------------------------------------------------------------------

@@ -77,7 +77,7 @@ TRUTH_COLUMNS = ("event_id", "true_actor", "recorded_actor", "false_flag", "cont
 @dataclass(frozen=True)
 class Params:
     seed: int = 1
-    start: str = "2027-03-08"  # the demo's round 4 window starts here
+    start: str = "2027-03-08"  # the walkthroughs' round 5 window starts here (after the demo's round 4)
     weeks: int = 6
     events_per_week: int = 60
     orgs: tuple[tuple[str, str], ...] = DEMO_ORGS

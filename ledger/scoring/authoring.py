@@ -69,7 +69,10 @@ def incident(
     date_precision: str = "day",
     claims: Sequence[Mapping[str, Any]] = (),
     notes: str | None = None,
+    features: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """An incident body (SPEC.md 10.3); ``features`` are sorted and deduplicated (R-10.17)
+    and the member is left out when there are none."""
     place: dict[str, Any] = {"state": state, "precision": "municipality" if municipality else "state"}
     if municipality:
         place["municipality"] = municipality
@@ -84,6 +87,9 @@ def incident(
         "claims": [dict(c) for c in claims],
         "sources": [dict(s) for s in sources],
     }
+    listed = sorted(set(features))
+    if listed:
+        body["features"] = listed
     if notes:
         body["notes"] = notes
     return body
@@ -183,6 +189,7 @@ def sources(values: Iterable[str]) -> list[dict[str, str]]:
 def incident_from_options(
     incident_id: str, day: str, date_precision: str, place_state: str, municipality: str | None, kind: str,
     victims: Sequence[str], attributions: Sequence[str], claims: Sequence[str], sources_: Sequence[str], notes: str | None,
+    features: Sequence[str] = (),
 ) -> dict[str, Any]:
     """An incident body from option strings: victims ``ROLE=LOW[/BEST[/HIGH]]``, attributions
     ``ORG[:BASIS[:CONFIDENCE]]``, claims ``ORG:STANCE:CHANNEL``, sources as :func:`sources`."""
@@ -202,7 +209,8 @@ def incident_from_options(
         parsed_attributions.append(attribution(parts[0], *(parts[1:3])))
     parsed_claims = [dict(zip(("org", "stance", "channel"), split_value(v, 3, "ORG:STANCE:CHANNEL", "--claim"))) for v in claims]
     return incident(incident_id, day, kind, victims=parsed_victims, attributions=parsed_attributions, sources=sources(sources_),
-                    state=place_state, municipality=municipality, date_precision=date_precision, claims=parsed_claims, notes=notes)
+                    state=place_state, municipality=municipality, date_precision=date_precision, claims=parsed_claims, notes=notes,
+                    features=features)
 
 
 def baseline_body(measure: str, kinds: Sequence[str], justification: str, sources_: Sequence[str] = (),

@@ -18,6 +18,7 @@ from .replay import RankingDocument, replay
 from .rules import problems
 from .state import ScoringState
 from .text import is_blank
+from .types import MASS_KILLING_MIN
 
 
 _REAL_DATES: set[str] = set()  # dates already found real (a memo of a pure function)
@@ -44,6 +45,19 @@ def _dates(seq: int, body: dict[str, Any], fields: tuple[str, ...], where: str =
     for i, source in enumerate(body.get("sources", ())):
         if not _real_date(source["date"]):
             yield Violation(seq, "R-10.13", f"{prefix}sources[{i}].date {source['date']!r} is not a calendar date")
+
+
+def _features_problem(inc: dict[str, Any]) -> str | None:
+    """R-10.17 (SPEC.md 10.3): what is wrong with an incident's ``features``, or None."""
+    features = inc.get("features", ())
+    if any(a >= b for a, b in zip(features, features[1:])):
+        return f"expected distinct features in code-point order, found {features}"
+    if "mass_killing" in features:
+        killed = sum(v["low"] for v in inc["victims"])
+        if inc["kind"] != "killing" or killed < MASS_KILLING_MIN:
+            return (f"mass_killing needs kind 'killing' and at least {MASS_KILLING_MIN} killed (victims' low counts), "
+                    f"found kind {inc['kind']!r} with {killed}")
+    return None
 
 
 def round_notices(round_: Any) -> list[tuple[str, str]]:
@@ -172,6 +186,9 @@ class ScoringProcess:
         for i, attribution in enumerate(inc["attributions"]):
             if attribution["org"] not in self.state.orgs:
                 yield Violation(seq, "R-10.7", f"{where}.attributions[{i}]: attribution to unregistered organization {attribution['org']!r}")
+        problem = _features_problem(inc)
+        if problem is not None:
+            yield Violation(seq, "R-10.17", f"{where}.features: {problem}")
         yield from _dates(seq, inc, (), where)
 
     def _incident_record(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:

@@ -58,6 +58,9 @@ class RankingDocument:
     document: dict[str, Any]
     raw: bytes | None
     sha256: str = ""
+    # With ``replay(..., factors=True)``: org -> {"incidents": [every factor of each
+    # contribution], "normalization": its factors or None} (not part of the document).
+    factors: dict[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not self.sha256:
@@ -88,14 +91,16 @@ def in_window(body: dict[str, Any], start: str, end: str) -> bool:
 
 
 def replay(state: ScoringState, round_number: int, *, rules_digest: str | None = None,
-           digest_only: bool = False) -> RankingDocument:
+           digest_only: bool = False, factors: bool = False) -> RankingDocument:
     """The ranking document of ``round_number``.
 
     ``state`` is the scoring state after the ledger (or a prefix of it; raw entries:
     :func:`ledger.scoring.process.state_of`). ``rules_digest`` replays the round with other
     adopted rules than those it committed to (only to diagnose a mismatch, R-12.2).
     ``digest_only``: compute the same digest without building the document's long lists
-    in memory (they go through ``state.spool``); what verification needs.
+    in memory (they go through ``state.spool``); what verification needs. ``factors``:
+    also collect every factor of each contribution (``RankingDocument.factors``, what
+    ``ledger explain`` shows; the same arithmetic, the same document).
     """
     round_, rules = _round_of(state, round_number, rules_digest)
     if digest_only:
@@ -104,11 +109,12 @@ def replay(state: ScoringState, round_number: int, *, rules_digest: str | None =
         streamed = _stream_digest(document, spools)
         if streamed is not None:
             return RankingDocument(round_number, document, None, streamed)
+    collected: dict[str, Any] | None = {} if factors else None
     with collector_paused():
-        document, spools, lists = _rank(state, round_, rules)
+        document, spools, lists = _rank(state, round_, rules, factors=collected)
     raw = _spliced(document, spools)
     document = _filled(document, lists)
-    return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document))
+    return RankingDocument(round_number, document, raw if raw is not None else canonical.encode(document), factors=collected)
 
 
 def write_document(state: ScoringState, round_number: int, write: Callable[[bytes], Any], *,
@@ -229,12 +235,13 @@ def _stream_digest(document: dict[str, Any], spools: list[Spool],
 
 
 def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], Spool] = list,
-          dicts: bool = True) -> tuple[dict[str, Any], list[Spool], list[list[dict[str, Any]]]]:
+          dicts: bool = True, factors: dict[str, Any] | None = None) -> tuple[dict[str, Any], list[Spool], list[list[dict[str, Any]]]]:
     """The ranking document of ``round_`` under ``rules``, with its long lists (each
     organization's ``incidents``, then ``excluded``) shown as markers (see
     :func:`_stream_digest`). Returns the document, the lists' canonical item bytes in
     spools (marker order) and, with ``dicts``, the same items as dicts (marker order);
-    :func:`_filled` puts those in the document."""
+    :func:`_filled` puts those in the document. ``factors``, if given, receives every
+    factor of each contribution and of each normalization (:func:`_factors_of`)."""
     body = round_.body
     start, end = body["window"]["start"], body["window"]["end"]
     eligible = sorted(body["eligible"])
@@ -260,6 +267,12 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     # admitted before the round.open map an attribution to the organization it names.
     counted_from = -1 if round_.retrospective is not None else open_seq
     same_as = state.identities_before(open_seq)
+    heirs = _heirs(state, round_, eligible_set) if rules.splinters == "inherit" else {}
+    feature_of = rules.feature  # None: features are not scored (12.3)
+    via_member = rules.splinters == "inherit"  # each contribution says whose attribution it inherits
+    feature_cells: dict[str, defaultdict[tuple[str, int], int]] = {o: defaultdict(int) for o in eligible}
+    if factors is not None:
+        factors.update({o: {"incidents": [], "normalization": None} for o in eligible})
 
     raw_by_org: dict[str, defaultdict[int, int]] = {o: defaultdict(int) for o in eligible}
     breakdown: dict[str, defaultdict[tuple[str, str, int], int]] = {o: defaultdict(int) for o in eligible}
@@ -296,7 +309,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                 if versions[index][0] >= cutoff:
                     index = bisect_left(versions, cutoff, key=_seq) - 1
                 version = versions[index]
-            seq, digest, _, _, first, last, kind, sources, publishers, victims, attributions = version
+            seq, digest, _, _, first, last, kind, sources, publishers, victims, attributions, features = version
             inside = start <= first and last <= end
             if index:
                 for old in versions[:index]:
@@ -314,26 +327,43 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             elif not attributions:
                 found.append((seq, UNATTRIBUTED, ""))
             else:
-                counted: list[tuple[str, int]] = []
-                for attributed, basis, confidence in attributions:
+                # (org counted for, multiplier, the attribution, contested, inherited from)
+                counted: list[tuple[str, int, tuple[str, str, str], bool, str | None]] = []
+                for attribution in attributions:
+                    attributed, basis, confidence = attribution
                     org = same_as.get(attributed, attributed) if same_as else attributed
-                    if same_as and any(o == org for o, _ in counted):  # one organization counts once
-                        found.append((seq, SAME_ORGANIZATION, attributed))
-                    elif org not in eligible_set:
-                        found.append((seq, INELIGIBLE_ORG, attributed))
-                    elif disputed and (incident_id, attributed) in disputed:
+                    heirs_of = None
+                    if org not in eligible_set:
+                        # 12.1 step 7, splinters "inherit": an attribution to a dismantled
+                        # target counts for each of its eligible splinters (its heirs).
+                        heirs_of = heirs.get(org) if heirs else None
+                        if heirs_of is None:
+                            found.append((seq, INELIGIBLE_ORG, attributed))
+                            continue
+                        heirs_of = [h for h in heirs_of if all(c[0] != h for c in counted)]
+                        if not heirs_of:
+                            found.append((seq, SAME_ORGANIZATION, attributed))  # one organization counts once
+                            continue
+                    elif (same_as or heirs) and any(c[0] == org for c in counted):
+                        found.append((seq, SAME_ORGANIZATION, attributed))  # one organization counts once
+                        continue
+                    contested = False
+                    multiplier = clear_multiplier[basis][confidence]
+                    if disputed and (incident_id, attributed) in disputed:
                         status = state.attribution_status(incident_id, attributed, cutoff)
                         if status == "upheld":
                             found.append((seq, DISPUTE_UPHELD, attributed))
-                        elif status == "contested":
+                            continue
+                        if status == "contested":
                             if exclude_contested:
                                 found.append((seq, CONTESTED, attributed))
-                            else:
-                                counted.append((org, rules.multiplier(basis, confidence, True)))
-                        else:
-                            counted.append((org, clear_multiplier[basis][confidence]))
+                                continue
+                            contested = True
+                            multiplier = rules.multiplier(basis, confidence, True)
+                    if heirs_of is None:
+                        counted.append((org, multiplier, attribution, contested, None))
                     else:
-                        counted.append((org, clear_multiplier[basis][confidence]))
+                        counted += [(h, multiplier, attribution, contested, org) for h in heirs_of]
                 if counted:
                     counted_incidents += 1
                     share = len(counted) if split else 1
@@ -348,17 +378,28 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                         base = 0
                         for _, part in parts:
                             base += part
+                    scored_features = features if feature_of is not None else ()
+                    victims_base = base
+                    for feature in scored_features:  # 12.3: once per incident
+                        base += feature_of[feature]  # type: ignore[index]
                     item_id = _json_text(incident_id)
                     statement = hexlify(digest)
-                    tail = b'"incident":%s,"seq":%d,"statement":"%s"}' % (item_id, seq, statement)
-                    for org, multiplier in counted:
+                    tail = b'"incident":%s,"seq":%d,"statement":"%s"%s' % (item_id, seq, statement, b"" if via_member else b"}")
+                    for org, multiplier, attribution, contested, via in counted:
                         total = base * multiplier
                         raw_by_org[org][share] += total
                         cells = breakdown[org]
-                        if single:  # its one cell gets the whole contribution
-                            cells[(kind, role, share)] += total
+                        if single:  # its one cell gets the victims' part of the contribution
+                            cells[(kind, role, share)] += victims_base * multiplier if scored_features else total
                         for role_, part in parts:
                             cells[(kind, role_, share)] += part * multiplier
+                        if scored_features:
+                            for feature in scored_features:
+                                feature_cells[org][(feature, share)] += feature_of[feature] * multiplier  # type: ignore[index]
+                        if factors is not None:
+                            factors[org]["incidents"].append(_factors_of(
+                                rules, incident_id, seq, kind, victims, scored_features, attribution, contested, share,
+                                via, Fraction(total, denominator * share)))
                         key = total if share == 1 else (total, share)
                         text = texts.get(key)
                         if text is None:
@@ -366,10 +407,16 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
                             shown, exact_text = display(value, places), exact(value)
                             text = texts[key] = (b'{"contribution":"%s","exact":"%s",' % (shown.encode(), exact_text.encode()),
                                                  shown, exact_text)
-                        contributions[org].append(text[0] + tail)
+                        if via_member:  # 12.9: only under splinters "inherit"
+                            contributions[org].append(text[0] + tail + b',"via":%s}' % (b"null" if via is None else _json_text(via)))
+                        else:
+                            contributions[org].append(text[0] + tail)
                         if dicts:
-                            contribution_dicts[org].append({"incident": incident_id, "seq": seq, "statement": statement.decode(),
-                                                            "contribution": text[1], "exact": text[2]})
+                            item = {"incident": incident_id, "seq": seq, "statement": statement.decode(),
+                                    "contribution": text[1], "exact": text[2]}
+                            if via_member:
+                                item["via"] = via
+                            contribution_dicts[org].append(item)
             if not found:
                 continue
             if len(found) > 1:
@@ -398,11 +445,17 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
         estimated: Fraction | None = None
         if rules.normalization is not None:
             norm = rules.normalization
-            estimate = state.estimate_before(org, norm["metric"], cutoff)
-            estimated = parse_decimal(estimate[norm["point"]]) if estimate is not None else None
+            estimate = state.estimate_entry_before(org, norm["metric"], cutoff)
+            estimated = parse_decimal(estimate[1][norm["point"]]) if estimate is not None else None
             assert rules.floor is not None and rules.unit is not None
-            divisor = rules.floor if estimated is None or estimated < rules.floor else estimated
+            uses = "floor" if estimated is None or estimated < rules.floor else "estimate"
+            divisor = rules.floor if uses == "floor" else estimated
             score = raw * rules.unit / divisor
+            if factors is not None:  # 12.5, with the estimate entry it used
+                factors[org]["normalization"] = {
+                    "metric": norm["metric"], "point": norm["point"], "unit": norm["unit"], "floor": norm["floor"],
+                    "estimate": None if estimate is None else {"seq": estimate[0], "value": estimate[1][norm["point"]]},
+                    "divisor": exact(divisor), "uses": uses}
         else:
             score = raw
         scores[org] = score
@@ -425,6 +478,11 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
             "breakdown": table,
             "incidents": None,
         }
+        if feature_of is not None:  # 12.9: only under rules with a features member
+            by_feature: dict[str, Fraction] = {}
+            for (feature, k), n in feature_cells[org].items():
+                by_feature[feature] = by_feature.get(feature, Fraction(0)) + Fraction(n, denominator * k)
+            rows[org]["features"] = {f: {"value": display(v, places), "exact": exact(v)} for f, v in sorted(by_feature.items())}
     order = sorted(eligible, key=lambda o: (-scores[o], o))
     ranking: list[dict[str, Any]] = []
     ties: list[dict[str, Any]] = []
@@ -455,6 +513,45 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
         "counts": {"incidents_counted": counted_incidents, "exclusions": exclusions},
     }
     return document, spools, lists
+
+
+def _heirs(state: ScoringState, round_: Round, eligible: set[str]) -> dict[str, tuple[str, ...]]:
+    """Splinters "inherit" (SPEC.md 12.1 step 7): each organization dismantled as a target
+    before the round opened -> its eligible splinters (``org.lineage`` ``split_from`` it,
+    admitted before the round opened), sorted; only those with at least one."""
+    open_seq = round_.open_seq
+    out: dict[str, list[str]] = {}
+    for org_id in sorted(eligible):
+        for link in state.orgs[org_id].lineage:
+            parent = state.orgs.get(link["other"])
+            if link["relation"] != "split_from" or link["seq"] >= open_seq or parent is None or parent.dismantled is None:
+                continue
+            dismantled_seq = state.rounds[parent.dismantled].dismantled_seq
+            if dismantled_seq is not None and dismantled_seq < open_seq and parent.org_id not in eligible:
+                out.setdefault(parent.org_id, []).append(org_id)
+    return {parent: tuple(sorted(set(children))) for parent, children in out.items()}
+
+
+def _factors_of(rules: Rules, incident_id: str, seq: int, kind: str, victims: Any, features: tuple[str, ...],
+                attribution: tuple[str, str, str], contested: bool, counted: int, via: str | None,
+                contribution: Fraction) -> dict[str, Any]:
+    """Every factor of one contribution (SPEC.md 12.3), as the rules write them: what
+    ``ledger explain`` shows, so that a reader can recompute the contribution by hand."""
+    body = rules.body
+    weights = body["weights"].get(kind, {})
+    count_index = COUNT_INDEX[rules.count]
+    org, basis, confidence = attribution
+    return {
+        "incident": incident_id, "seq": seq, "kind": kind, "count": rules.count,
+        "terms": [{"role": v[0], "weight": weights.get(v[0], "0"), "count": v[count_index]} for v in victims],
+        "features": [{"feature": f, "weight": body["features"].get(f, "0")} for f in features],
+        "attributed": org, "via": via,
+        "confidence": {"level": confidence, "value": body["confidence"][confidence]},
+        "basis": {"level": basis, "value": body["basis"][basis]},
+        "contested": body["contested"]["factor"] if contested else None,
+        "share": "1" if counted == 1 else f"1/{counted}",
+        "contribution": exact(contribution),
+    }
 
 
 def _seq(version: Any) -> int:

@@ -71,7 +71,8 @@ def attribution_rules(rules: Rules, mode: str) -> Rules:
 def weighted_rules(rules: Rules, factors: Mapping[Cell, int], scale: int) -> Rules:
     """``rules`` with weight(cell) multiplied by factors[cell] / scale (integers only)."""
     weight = {cell: w * factors.get(cell, scale) for cell, w in rules.weight.items()}
-    return dataclasses.replace(rules, weight=weight, weight_scale=rules.weight_scale * scale)
+    feature = None if rules.feature is None else {f: w * scale for f, w in rules.feature.items()}  # same value
+    return dataclasses.replace(rules, weight=weight, weight_scale=rules.weight_scale * scale, feature=feature)
 
 
 def decimal_text(value: Fraction) -> str:

@@ -13,7 +13,7 @@ from fractions import Fraction
 from typing import Any, Mapping
 
 from ..errors import SchemaError
-from .types import BASES, CONFIDENCES, KINDS, ROLES
+from .types import BASES, CONFIDENCES, FEATURES, KINDS, ROLES
 
 
 def parse_decimal(text: str) -> Fraction:
@@ -61,6 +61,15 @@ class Rules:
     places: int
     max_window_days: int = 0  # schedule (10.7): longest window of a round on these rules
     min_notice_days: int = 0  # schedule (10.7): days from adoption to a round's window start
+    # features (10.7, 12.3): feature -> weight * weight_scale (every feature; a missing one 0);
+    # None when the rules have no ``features`` member (features are then not scored)
+    feature: Mapping[str, int] | None = None
+    splinters: str = "clean"  # "clean" | "inherit" (10.7, 12.1 step 7)
+
+    @property
+    def extended(self) -> bool:
+        """Whether the rules use a member that adds to the ranking document (12.9)."""
+        return self.feature is not None or self.splinters == "inherit"
 
     @property
     def denominator(self) -> int:
@@ -102,9 +111,15 @@ def parse_rules(body: Mapping[str, Any], digest: str, seq: int) -> Rules:
     weight_texts = {
         (kind, role): text for kind, roles in body["weights"].items() for role, text in roles.items()
     }
-    places = max((len(t.partition(".")[2]) for t in weight_texts.values()), default=0)
+    feature_texts = body.get("features")
+    # Feature weights add to the victims' weights (12.3): one scale for both.
+    every = [*weight_texts.values(), *(feature_texts or {}).values()]
+    places = max((len(t.partition(".")[2]) for t in every), default=0)
     weight_scale = 10**places
     weight = {key: int(parse_decimal(text) * weight_scale) for key, text in weight_texts.items()}
+    feature = None
+    if feature_texts is not None:
+        feature = {f: int(parse_decimal(feature_texts[f]) * weight_scale) if f in feature_texts else 0 for f in FEATURES}
     for kind in KINDS:  # a missing (kind, role) weighs 0
         for role in ROLES:
             weight.setdefault((kind, role), 0)
@@ -140,6 +155,8 @@ def parse_rules(body: Mapping[str, Any], digest: str, seq: int) -> Rules:
         places=body["places"],
         max_window_days=body.get("schedule", DEFAULT_SCHEDULE)["max_window_days"],
         min_notice_days=body.get("schedule", DEFAULT_SCHEDULE)["min_notice_days"],
+        feature=feature,
+        splinters=body.get("splinters", "clean"),
     )
 
 

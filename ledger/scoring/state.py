@@ -43,7 +43,8 @@ class Version(NamedTuple):
     ``first``/``last`` are the interval the date denotes with its precision (12.2);
     ``sources`` and ``publishers`` count the sources and their distinct publishers;
     ``victims`` are ``(role, low, best, high)`` and ``attributions`` ``(org, basis,
-    confidence)``, in the order of the body. The first member is the sequence number, so
+    confidence)``, in the order of the body; ``features`` the aggravating features (10.3,
+    sorted; empty when the body has none). The first member is the sequence number, so
     ``incident.versions[0][0]`` is the entry that first recorded the incident."""
 
     seq: int
@@ -57,6 +58,7 @@ class Version(NamedTuple):
     publishers: int
     victims: tuple[tuple[str, int, int, int], ...]
     attributions: tuple[tuple[str, str, str], ...]
+    features: tuple[str, ...] = ()
 
 
 _new_tuple = tuple.__new__
@@ -92,6 +94,7 @@ def version_of(seq: int, body: dict[str, Any], digest: bytes) -> Version:
         len(sources), len({s["publisher"] for s in sources}),
         tuple([(intern(v["role"]), v["low"], v["best"], v["high"]) for v in body["victims"]]),
         tuple([(intern(a["org"]), intern(a["basis"]), intern(a["confidence"])) for a in body["attributions"]]),
+        tuple([intern(f) for f in body["features"]]) if "features" in body else (),
     ))
 
 
@@ -303,11 +306,16 @@ class ScoringState:
         return status
 
     def estimate_before(self, org: str, metric: str, cutoff: int) -> dict[str, Any] | None:
+        found = self.estimate_entry_before(org, metric, cutoff)
+        return None if found is None else found[1]
+
+    def estimate_entry_before(self, org: str, metric: str, cutoff: int) -> tuple[int, dict[str, Any]] | None:
+        """``(seq, body)`` of the last estimate for (org, metric) before ``cutoff`` (12.5)."""
         found = None
-        for seq, body in self.estimates.get((org, metric), ()):
-            if seq >= cutoff:
+        for item in self.estimates.get((org, metric), ()):
+            if item[0] >= cutoff:
                 break
-            found = body
+            found = item
         return found
 
     def eligible_now(self, org_id: str) -> str | None:
@@ -525,12 +533,15 @@ def incidents_from_records(items: Any) -> list[tuple[str, tuple[tuple[int, str] 
         for incident_id, retracted, versions_read in items:
             versions: list[Version] = []
             for version in versions_read:
-                seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions = version
+                seq, digest, day, precision, first, last, kind, sources, publishers, victims, attributions, features = version
                 if not (type(seq) is int is type(sources) is type(publishers) and type(version) is tuple
                         and type(day) is str is type(precision) is type(first) is type(last) is type(kind)
                         and type(digest) is bytes and len(digest) == 32
-                        and type(victims) is tuple is type(attributions)):
+                        and type(victims) is tuple is type(attributions) is type(features)):
                     raise TypeError("a version member of the wrong type")
+                for feature in features:
+                    if type(feature) is not str:
+                        raise TypeError("a feature is not a string")
                 for role, low, best, high in victims:
                     if not (type(role) is str and type(low) is int is type(best) is type(high)):
                         raise TypeError("a victim is not [role, low, best, high]")

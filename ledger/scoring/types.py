@@ -25,3 +25,10 @@ ROLES = (
 )
 BASES = ("claim", "official_finding", "forensic", "media", "inference")
 CONFIDENCES = ("low", "medium", "high")
+#: Aggravating features an incident may carry besides its one ``kind`` (SPEC.md 10.3),
+#: in code-point order (a body lists them sorted, R-10.17).
+FEATURES = ("mass_killing", "public_display", "torture")
+#: ``mass_killing`` means at least this many killed (the victims' ``low`` counts, summed).
+MASS_KILLING_MIN = 4
+#: How a rules version treats a splinter of a dismantled target (SPEC.md 10.7, 12.1).
+SPLINTERS = ("clean", "inherit")

@@ -207,7 +207,7 @@ def test_sign_shows_the_decision_and_refuses_a_key_without_the_role(w: Path) -> 
     assert signed.returncode == 0, signed.stderr
     out = signed.stdout
     assert "Demo: violence scoring ledger" in out and "type:              round.open" in out
-    assert "round:             4" in out and "rules:             version 4 (" in out and "window:" in out
+    assert "round:             5" in out and "rules:             version 5 (" in out and "window:" in out
     assert "signed open.json as Panel member 1" in out and "waiting for 2 more of role panel" in out
 
 

@@ -29,9 +29,9 @@ def test_demo_verifies_and_every_round_replays(demo):
     result = run("verify", str(demo))
     assert result.returncode == 0, result.stdout + result.stderr
     rounds = json.loads(run("rounds", str(demo), "--json").stdout)
-    assert [r["round"] for r in rounds] == [1, 2, 3]
+    assert [r["round"] for r in rounds] == [1, 2, 3, 4]
     assert all(r["verification"] == "replay matches" for r in rounds)
-    assert [r["status"] for r in rounds] == ["target_dismantled", "target_dismantled", "decided_no_target"]
+    assert [r["status"] for r in rounds] == ["target_dismantled", "target_dismantled", "decided_no_target", "decided_no_target"]
     for r in rounds:
         replayed = run("replay", str(demo), "--round", str(r["round"]))
         assert replayed.returncode == 0 and "MATCHES" in replayed.stdout
@@ -90,13 +90,15 @@ def test_statement_builders_roundtrip(demo, tmp_path):
     commitment = json.loads(run("commitment", str(demo), "--json").stdout)["commitment"]
     result = run("new-incident", str(demo), "--id", "mx-99999", "--date", "2027-03-02", "--state", "MX-GRO",
                  "--kind", "killing", "--victim", "ordinary_citizen=1/2/3", "--attr", "golfo-unido:media:high",
+                 "--feature", "torture", "--feature", "public_display",
                  "--source", f"reforma:national:2027-03-03:{commitment}", "--source", f"radio-costa:local:2027-03-03:{commitment}",
                  "--at", "2027-03-04T10:00:00Z", "--out", str(out))
     assert result.returncode == 0, result.stderr
     assert json.loads(out.read_text())["statement"]["type"] == "incident.record"
-    opened = run("open-round", str(demo), "--start", "2027-03-08", "--end", "2027-04-18", "--decision-date", "2027-04-26")
+    assert json.loads(out.read_text())["statement"]["body"]["features"] == ["public_display", "torture"]  # sorted
+    opened = run("open-round", str(demo), "--start", "2027-05-10", "--end", "2027-06-20", "--decision-date", "2027-06-28")
     assert opened.returncode == 0, opened.stderr
     body = json.loads(opened.stdout)["statement"]["body"]
-    assert body["round"] == 4 and "halcones-del-norte" not in body["eligible"] and "sierra-alta" not in body["eligible"]
-    decided = run("decide", str(demo), "--round", "3")  # already decided: append would refuse it
+    assert body["round"] == 5 and "halcones-del-norte" not in body["eligible"] and "sierra-alta" not in body["eligible"]
+    decided = run("decide", str(demo), "--round", "4")  # already decided: append would refuse it
     assert decided.returncode == 1 and decided.stdout == "" and "R-11.9" in decided.stderr

@@ -53,7 +53,7 @@ def test_views_are_added_to_an_older_file(db, tmp_path):
     conn.close()
     LedgerStore.open(copy).close()
     conn = sqlite3.connect(copy)
-    assert conn.execute("SELECT count(*) FROM rounds").fetchone() == (3,)
+    assert conn.execute("SELECT count(*) FROM rounds").fetchone() == (4,)
     assert run("verify", copy).returncode == 0
 
 

@@ -89,7 +89,7 @@ def test_report_renders_in_chromium_with_the_figures(round1, tmp_path):
 def test_whole_ledger_report(demo, tmp_path):
     out = tmp_path / "site"
     result = run("report", demo / "ledger.db", "--out", out, "--samples", 0, "--json", check=True)
-    assert sorted(p.name for p in out.iterdir()) == ["index.html", "round-1.html", "round-2.html", "round-3.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["index.html", "round-1.html", "round-2.html", "round-3.html", "round-4.html"]
     dom = browse(out / "index.html", tmp_path, "--dump-dom").stdout
     assert 'id="orgs-table"' in dom and "halcones-disidentes" in dom and 'href="round-3.html"' in dom
     assert dom.count('<svg class="spark"') >= 20

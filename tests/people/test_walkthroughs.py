@@ -49,7 +49,7 @@ def test_walkthrough_runs(walkthrough: Path, tmp_path: Path):
     if walkthrough.stem == "panel":
         assert "Ranking digest" in out and "MATCHES the decision" in out
         assert "wrote decide.json: 3 signature(s) from 4 file(s)" in out and "3 signed, 3 required: met" in out
-        assert (tmp_path / "round-4.html").exists()
+        assert (tmp_path / "round-5.html").exists()
     if walkthrough.stem == "founding":
         err = result.stderr
         # every bad statement is refused when it is created, naming the rule; nothing written
