@@ -4,7 +4,7 @@ A fast path computes exactly what its reference path computes, only faster; the 
 path is the definition (SPEC.md). Each fast path consults :data:`ENABLED` and, when it is
 False, its caller takes the reference path. Tests turn it off (``monkeypatch.setattr(
 fastpaths, "ENABLED", False)``) to show both give the same verdicts and bytes
-(tests/test_fastpaths.py). A fast path is kept only where
+(tests/core/test_fastpaths.py). A fast path is kept only where
 ``bench/fastpaths.py`` shows it earns at least 3% of CPU time end to end
 (docs/performance.md, "Fast paths audited"; ADR 0004 addendum). The ones kept:
 
