@@ -96,6 +96,7 @@ JSON_COMMANDS = [
     ["replay", "{db}", "--round", "1", "--json"],
     ["explain", "{db}", "--round", "1", "--org", "halcones-del-norte", "--json"],
     ["robustness", "{db}", "--round", "1", "--samples", "50", "--json"],
+    ["outcomes", "{db}", "--json"],
     ["log", "{db}", "--json", "--limit", "5"],
 ]
 

@@ -91,8 +91,8 @@ def hostile(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("args", [
     ["verify"], ["log", "--limit", "0"], ["rounds"], ["replay", "--round", "1"],
-    ["explain", "--round", "1", "--org", "alpha"], ["robustness", "--round", "1", "--samples", "5"],
-], ids=["verify", "log", "rounds", "replay", "explain", "robustness"])
+    ["explain", "--round", "1", "--org", "alpha"], ["robustness", "--round", "1", "--samples", "5"], ["outcomes"],
+], ids=["verify", "log", "rounds", "replay", "explain", "robustness", "outcomes"])
 def test_ledger_text_is_escaped_in_every_human_output(hostile, args):
     result = subprocess.run([str(LEDGER), args[0], str(hostile), *args[1:]], capture_output=True, env=env(), timeout=120)
     # The ledger is valid (exit 0); replay exits 1 because round 1's decision deviates from
