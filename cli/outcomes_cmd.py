@@ -86,6 +86,9 @@ def outcomes_cmd(path: str, period: str, as_of: int | None, as_json: bool) -> No
                   f"reference {base['reference']['start']} .. {base['reference']['end']} ({base['reference_count']} recorded)")
         say(f"Baseline (entry {base['seq']}): {base['measure']} of {', '.join(base['kinds'])}, {source}: "
             f"{base['per_day']['value']} per day. Justification: {base['justification'][:200]}")
+        if base["replaces"]:
+            say(f"  it replaces the baseline of entr{'y' if len(base['replaces']) == 1 else 'ies'} "
+                f"{', '.join(map(str, base['replaces']))} (notice R-10.18)")
         s = base["standing"]
         if s is not None:
             where = "n/a" if s["at_or_below"] is None else ("AT OR BELOW the baseline" if s["at_or_below"] else "ABOVE the baseline")

@@ -112,6 +112,9 @@ def baseline_text(doc: dict[str, Any]) -> str:
              f'what the ledger records from {esc(base["reference"]["start"])} to {esc(base["reference"]["end"])}')
     out = [f'<p id="outcome-baseline">Step-7 baseline (entry {base["seq"]}): {esc(base["measure"])} of {esc(", ".join(base["kinds"]))}, '
            f'{level}, that is {esc(base["per_day"]["value"])} a day. <q>{esc(base["justification"])}</q></p>']
+    if base["replaces"]:  # a moved goal is never silent (SPEC.md 10.8, notice R-10.18)
+        out.append(f'<p id="outcome-baseline-replaced">It replaces the baseline of entries '
+                   f'{", ".join(map(str, base["replaces"]))}: the panel changed the level to return to.</p>')
     s = base["standing"]
     if s is not None:
         where = "n/a" if s["at_or_below"] is None else ("at or below the baseline" if s["at_or_below"] else "above the baseline")

@@ -221,7 +221,8 @@ def _baseline(state: ScoringState, seen: list[Seen], through: int, last: str | N
         expected = per_day * STANDING_DAYS
         standing = {"start": start, "end": last, "days": STANDING_DAYS, "count": now, "expected": _value(expected),
                     **_ratio(Fraction(now), expected), "at_or_below": None if expected == 0 else now <= expected}
-    return {"seq": seq, "statement": digest, "measure": body["measure"], "kinds": [k for k in KINDS if k in kinds],
+    replaces = [item[0] for item in state.baselines if item[0] < seq]  # 10.8, notice
+    return {"seq": seq, "statement": digest, "replaces": replaces, "measure": body["measure"], "kinds": [k for k in KINDS if k in kinds],
             "reference": reference, "level": level, "justification": body["justification"],
             "reference_count": counted, "per_day": _value(per_day), "standing": standing}
 

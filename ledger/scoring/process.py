@@ -112,6 +112,8 @@ class ScoringProcess:
                 self.state.rules_adopted_on[entry.statement.digest.hex()] = entry.statement.time[:10]
             elif entry.type == "round.open":
                 self._after_open(seq, body, entry)
+            elif entry.type == "outcome.baseline" and len(self.state.baselines) > 1:
+                self.notices.append(Violation(seq, "R-10.18", baseline_replaced(self.state.baselines[-2], body)))
         self.state.size = seq + 1
 
     def finish(self, context: Context) -> list[Violation]:
@@ -428,6 +430,19 @@ class ScoringProcess:
             yield Violation(seq, "R-10.16", "level.value: expected a level above 0, found 0")
         if is_blank(body["justification"]):
             yield Violation(seq, "R-10.16", "the justification is blank")
+
+
+def baseline_summary(body: dict[str, Any]) -> str:
+    """A baseline in one line: what it counts and its level or reference period (10.8)."""
+    level, reference = body.get("level"), body.get("reference")
+    what = f"level {level['value']} per {level['per']}" if level is not None else f"reference {reference['start']}..{reference['end']}"
+    return f"{body['measure']} of {', '.join(body['kinds'])}, {what}"
+
+
+def baseline_replaced(previous: tuple[int, str, dict[str, Any]], body: dict[str, Any]) -> str:
+    """The text of notice R-10.18: a new step-7 baseline replaces the one in force."""
+    return (f"the step-7 baseline is replaced: entry {previous[0]} said {baseline_summary(previous[2])}; now "
+            f"{baseline_summary(body)} (the outcomes document judges the industry against the new one)")
 
 
 _CHECKS: dict[str, Check] = {

@@ -80,6 +80,12 @@ def test_new_baseline_signed_by_the_panel_replaces_the_baseline(demo, tmp_path):
     base = json.loads(run("outcomes", db, "--json", check=True).stdout)["baseline"]
     assert base["reference"] == {"start": "2026-01-01", "end": "2026-03-31"} and base["level"] is None
     assert base["kinds"] == ["killing", "kidnapping"] and base["reference_count"] > 0
+    assert len(base["replaces"]) == 1  # the demo's own baseline: the goal moved, visibly
+    text = run("outcomes", db, check=True)
+    assert f"it replaces the baseline of entry {base['replaces'][0]} (notice R-10.18)" in text.stdout
+    assert "[R-10.18]" in text.stdout and "level 45 per month; now victims of killing, kidnapping, reference 2026-01-01..2026-03-31" in text.stdout
+    verify = run("verify", db)
+    assert verify.returncode == 0 and "[R-10.18]" in verify.stdout
 
 
 def test_new_baseline_refuses_bad_options_and_writes_nothing(demo, tmp_path):

@@ -191,3 +191,27 @@ def test_the_first_and_last_calendar_days_do_not_break_the_periods_or_windows():
     weekly = outcomes(m.state, period="week").document
     assert [(p["period"], p["start"], p["end"]) for p in weekly["periods"]] == [
         ("9999-W51", "9999-12-20", "9999-12-26"), ("9999-W52", "9999-12-27", "9999-12-31")]
+
+
+def test_a_replaced_baseline_is_a_notice_and_listed_in_the_document():
+    """R-10.18: a panel that moves the goal instead of reaching it is seen (SPEC.md 10.8)."""
+    m = example()
+    first = len(m.raws) - 1
+    m.set_date("2026-03-12")
+    m.add("outcome.baseline", baseline(level={"value": "20", "per": "week"}))
+    second = len(m.raws) - 1
+    report = m.verify()
+    assert report.violations == []
+    notices = [n for n in report.notices if n.rule == "R-10.18"]
+    assert [n.seq for n in notices] == [second]
+    assert f"entry {first} said victims of killing, level 7 per week; now victims of killing, level 20 per week" in notices[0].message
+    doc = outcomes(m.state).document
+    assert doc["baseline"]["seq"] == second and doc["baseline"]["replaces"] == [first]
+    validate(SCHEMA, doc, "$")
+    before = outcomes(m.state, through=first).document  # as of the first: nothing replaced yet
+    assert before["baseline"]["seq"] == first and before["baseline"]["replaces"] == []
+
+
+def test_the_first_baseline_is_no_notice():
+    report = example().verify()
+    assert [n for n in report.notices if n.rule == "R-10.18"] == []
