@@ -51,7 +51,7 @@ class ScoringLedger:
 
     def notices(self, number: int) -> list[dict[str, str]]:
         """Round ``number``'s notices (SPEC.md 11.2: retrospective, organizations left out)."""
-        return [{"rule": rule, "message": text} for rule, text in round_notices(self.state.rounds[number])]
+        return [{"rule": rule, "message": text} for rule, text in round_notices(self.state.rounds[number], self.state)]
 
     def verdict(self, number: int, document: RankingDocument | None) -> tuple[str, str]:
         """(kind of :func:`decision_verdict`, the line ``ledger replay`` prints)."""

@@ -227,7 +227,7 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
     if snapshot.violations:
         p.append(f'<p class="bad">Warning: this ledger has {snapshot.violation_count} violation(s); entries with violations are ignored. '
                  f'Run <code>{esc(_cmd("ledger", "verify", source))}</code>.</p>')
-    for rule, text in round_notices(round_):  # SPEC.md 11.2: on the first screen
+    for rule, text in round_notices(round_, snapshot.state):  # SPEC.md 11.2: on the first screen
         p.append(f'<p class="warn notice" id="notice-{esc(rule)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
     seen = snapshot.witnessed.get(number)
     if seen is not None:

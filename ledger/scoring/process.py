@@ -60,10 +60,11 @@ def _features_problem(inc: dict[str, Any]) -> str | None:
     return None
 
 
-def round_notices(round_: Any) -> list[tuple[str, str]]:
+def round_notices(round_: Any, state: ScoringState) -> list[tuple[str, str]]:
     """The notices a round carries from its opening (SPEC.md 11.2): ``(rule, text)`` for a
-    retrospective round (R-11.18) and for organizations left out of it (R-11.19). Every
-    view of the round shows them (verify, rounds, replay, the report)."""
+    retrospective round (R-11.18), for organizations left out of it (R-11.19) and for each
+    splinter that inherits a dismantled target's attributions (R-11.20). Every view of the
+    round shows them (verify, rounds, replay, the report)."""
     out: list[tuple[str, str]] = []
     if round_.retrospective is not None:
         out.append(("R-11.18", f"round {round_.number} is RETROSPECTIVE: its window ({round_.body['window']['start']} .. "
@@ -74,6 +75,12 @@ def round_notices(round_: Any) -> list[tuple[str, str]]:
         listed = "; ".join(f"{org}: {why[:120]}" for org, why in sorted(round_.left_out.items()))
         out.append(("R-11.19", f"round {round_.number} leaves out {len(round_.left_out)} registered, active organization(s), "
                                f"with the panel's justification: {listed}"))
+    rules = state.rules.get(round_.rules)
+    if rules is not None and rules.splinters == "inherit":
+        for parent, child, seq in state.inheritances(round_):
+            out.append(("R-11.20", f"round {round_.number} counts the attributions still made to the dismantled target "
+                                   f"{parent} for {child}, which split from it by the org.lineage entry {seq} (recorders' "
+                                   f"word; rules splinters: inherit)"))
     return out
 
 
@@ -332,7 +339,7 @@ class ScoringProcess:
     def _after_open(self, seq: int, body: dict[str, Any], entry: Entry) -> None:
         round_ = self.state.rounds[body["round"]]
         round_.opened_on = entry.statement.time[:10]
-        for rule, text in round_notices(round_):
+        for rule, text in round_notices(round_, self.state):
             self.notices.append(Violation(seq, rule, text))
 
     def _close(self, seq: int, body: dict[str, Any], entry: Entry) -> Iterator[Violation]:

@@ -267,7 +267,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     # admitted before the round.open map an attribution to the organization it names.
     counted_from = -1 if round_.retrospective is not None else open_seq
     same_as = state.identities_before(open_seq)
-    heirs = _heirs(state, round_, eligible_set) if rules.splinters == "inherit" else {}
+    heirs = state.heirs(round_) if rules.splinters == "inherit" else {}
     feature_of = rules.feature  # None: features are not scored (12.3)
     via_member = rules.splinters == "inherit"  # each contribution says whose attribution it inherits
     feature_cells: dict[str, defaultdict[tuple[str, int], int]] = {o: defaultdict(int) for o in eligible}
@@ -513,23 +513,6 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
         "counts": {"incidents_counted": counted_incidents, "exclusions": exclusions},
     }
     return document, spools, lists
-
-
-def _heirs(state: ScoringState, round_: Round, eligible: set[str]) -> dict[str, tuple[str, ...]]:
-    """Splinters "inherit" (SPEC.md 12.1 step 7): each organization dismantled as a target
-    before the round opened -> its eligible splinters (``org.lineage`` ``split_from`` it,
-    admitted before the round opened), sorted; only those with at least one."""
-    open_seq = round_.open_seq
-    out: dict[str, list[str]] = {}
-    for org_id in sorted(eligible):
-        for link in state.orgs[org_id].lineage:
-            parent = state.orgs.get(link["other"])
-            if link["relation"] != "split_from" or link["seq"] >= open_seq or parent is None or parent.dismantled is None:
-                continue
-            dismantled_seq = state.rounds[parent.dismantled].dismantled_seq
-            if dismantled_seq is not None and dismantled_seq < open_seq and parent.org_id not in eligible:
-                out.setdefault(parent.org_id, []).append(org_id)
-    return {parent: tuple(sorted(set(children))) for parent, children in out.items()}
 
 
 def _factors_of(rules: Rules, incident_id: str, seq: int, kind: str, victims: Any, features: tuple[str, ...],

@@ -448,6 +448,30 @@ class ScoringState:
                 found = item
         return found
 
+    def inheritances(self, round_: Round) -> list[tuple[str, str, int]]:
+        """Splinters "inherit" (SPEC.md 12.1 step 7): ``(target, splinter, lineage seq)`` for
+        each organization dismantled as a target before the round opened (and not eligible in
+        it) and each of its eligible splinters (``org.lineage`` ``split_from`` it, admitted
+        before the round opened), sorted. Fixed at the round's opening: only earlier entries count."""
+        open_seq, eligible = round_.open_seq, set(round_.body["eligible"])
+        out: set[tuple[str, str, int]] = set()
+        for org_id in eligible:
+            for link in self.orgs[org_id].lineage:
+                parent = self.orgs.get(link["other"])
+                if link["relation"] != "split_from" or link["seq"] >= open_seq or parent is None or parent.dismantled is None:
+                    continue
+                dismantled_seq = self.rounds[parent.dismantled].dismantled_seq
+                if dismantled_seq is not None and dismantled_seq < open_seq and parent.org_id not in eligible:
+                    out.add((parent.org_id, org_id, link["seq"]))
+        return sorted(out)
+
+    def heirs(self, round_: Round) -> dict[str, tuple[str, ...]]:
+        """Each target a round's splinters inherit from -> its heirs, sorted (:meth:`inheritances`)."""
+        out: dict[str, set[str]] = {}
+        for parent, child, _ in self.inheritances(round_):
+            out.setdefault(parent, set()).add(child)
+        return {parent: tuple(sorted(children)) for parent, children in out.items()}
+
     def iter_incidents(self) -> Iterator[Incident]:
         return self.incidents.values()
 

@@ -10,6 +10,7 @@ import pytest
 
 from ledger.core.validation import validate
 from ledger.scoring import authoring as A
+from ledger.scoring.process import round_notices
 from ledger.scoring.replay import replay
 
 from scoring_fixtures import TWO_SOURCES, MiniLedger, one_round
@@ -180,6 +181,22 @@ def test_an_inheriting_splinter_counts_the_dismantled_targets_attributions():
     validate(SCHEMA, json.loads(document.raw), "$")
     m.decide(2)
     assert m.verify().violations == []
+
+
+@pytest.mark.parametrize("splinters", [None, "clean", "inherit"])
+def test_every_inheritance_is_a_notice_of_the_round(splinters):
+    """R-11.20: one recorder's split_from moves a dismantled target's attributions onto a
+    splinter under "inherit"; so each inheritance is a notice every view of the round shows."""
+    m = splinter_ledger(splinters)
+    lineage = next(seq for seq, raw in enumerate(m.raws) if b'"org.lineage"' in raw and b'"alpha-sur"' in raw)
+    open_seq = m.state.rounds[2].open_seq
+    notices = [n for n in m.verify().notices if n.rule == "R-11.20"]
+    if splinters != "inherit":
+        assert notices == []
+        return
+    assert [n.seq for n in notices] == [open_seq]  # one: beta-bis's parent was never a target
+    assert f"dismantled target alpha for alpha-sur, which split from it by the org.lineage entry {lineage}" in notices[0].message
+    assert [rule for rule, _ in round_notices(m.state.rounds[2], m.state)] == ["R-11.20"]
 
 
 def test_a_lineage_recorded_after_the_round_opened_is_not_inherited():
