@@ -14,6 +14,9 @@ directory), because loading opens it as SQLite. In one process, loading not time
 each as ``replay(state, N)`` (the whole document: ``ledger replay``) and
 ``replay(state, N, digest_only=True)`` (what ``ledger verify`` computes at a decision).
 Every run's digest must be the same. Prints one JSON object: medians and every figure.
+The baseline must read the same state-file layout (SPEC.md 9) as this tree: across a layout
+change, time each revision from its own virtual environment and its own ``ledger verify
+--state`` instead (docs/performance.md, "The full run of 2026-11-24").
 """
 
 from __future__ import annotations
@@ -79,9 +82,9 @@ def main() -> int:
         _, _, verifier, disk = loaded
         state = scoring_process(verifier).state
         new_incidents = state.incidents
-        old_disk = old_module("ledger._bench_old_diskstate", "ledger/storage/diskstate.py", args.baseline)
+        old_disk = old_module("ledger.storage._bench_old_diskstate", "ledger/storage/diskstate.py", args.baseline)
         old_replay = old_module("ledger.scoring._bench_old_replay", "ledger/scoring/replay.py", args.baseline)
-        old_incidents = old_disk.DiskIncidents(old_disk.RunStore(disk.db, "incidents", old_disk._hash_text))
+        old_incidents = old_disk.DiskIncidents(old_disk.RunStore(disk.db, "incidents", old_disk._hash_text, old_disk.INCIDENT_CODEC))
 
         variants = [("before", old_replay.replay, old_incidents), ("after", replay, new_incidents)]
         kinds = [("document", False)] + ([] if args.skip_digest_only else [("digest_only", True)])
