@@ -57,3 +57,15 @@ def test_without_rounds_or_baseline_the_section_says_so():
     doc = outcomes(m.state, through=5).document  # before the decision and the baseline
     html = outcomes_section(doc, "0" * 64)
     assert "No round with a target to follow." in html and "No step-7 baseline has been recorded" in html
+
+
+def test_a_replaced_baseline_is_said_in_the_section():
+    m = example()
+    first = len(m.raws) - 1
+    result = outcomes(m.state)
+    assert 'id="outcome-baseline-replaced"' not in outcomes_section(result.document, result.digest)
+    m.set_date("2026-03-12")
+    m.add("outcome.baseline", baseline(level={"value": "20", "per": "week"}))
+    result = outcomes(m.state)
+    html = outcomes_section(result.document, result.digest)
+    assert f'<p id="outcome-baseline-replaced">It replaces the baseline of entries {first}:' in html
