@@ -190,6 +190,8 @@ class Inputs:
     allocated: bool
     factors: Mapping[Cell, int] = dataclasses.field(default_factory=dict)  # weight factors over ``scale``
     scale: int = 1
+    features: bool = True  # False: incident features not scored (one at a time only)
+    inherit: bool = True  # False: splinters "clean" (one at a time only)
 
 
 def _score(state: ScoringState, number: int, rules: Rules) -> dict[str, Any]:
@@ -230,6 +232,10 @@ class Analysis:
         if inputs.factors:
             rules = weighted_rules(rules, inputs.factors, inputs.scale)
         rules = stand_out_rules(rules, inputs.ratio, inputs.min_score)
+        if not inputs.features:
+            rules = dataclasses.replace(rules, feature=None)
+        if not inputs.inherit:
+            rules = dataclasses.replace(rules, splinters="clean")
         return self.allocation.rules(rules) if self.allocates(inputs) else rules
 
     def allocates(self, inputs: Inputs) -> bool:
@@ -304,6 +310,11 @@ def _scenarios(r: Analysis, ratio_spread: Fraction, min_score_spread: Fraction) 
         if n != c.min_sources:
             yield "min_sources", str(n), None, f"min_sources {n}", dataclasses.replace(base, min_sources=n)
     yield ("unattributed", "allocated", None, f"{len(r.allocation.shares)} of {r.allocation.candidates} unattributed allocated by place", dataclasses.replace(base, allocated=True))
+    # The recorders' claims that rules v4 members turn into score (10.3, 10.2): without them.
+    if c.feature is not None:
+        yield "features", "ignored", None, "incident features not scored", dataclasses.replace(base, features=False)
+    if c.splinters == "inherit":
+        yield "splinters", "clean", None, "splinters clean (nothing inherited)", dataclasses.replace(base, inherit=False)
 
 
 def sample_inputs(rng: random.Random, r: Analysis, cells: list[Cell], spread: Fraction, ratio_spread: Fraction,

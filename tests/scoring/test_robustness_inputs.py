@@ -217,3 +217,24 @@ def test_bad_spreads(demo):
     for option, value in (("--ratio-spread", "x"), ("--min-score-spread", "-0.1"), ("--ratio-spread", "1.5")):
         result = run("robustness", demo, "--round", 3, "--samples", 2, option, value)
         assert result.returncode == 2 and "spread" in result.stderr and "Traceback" not in result.stderr, (option, value, result.stderr)
+
+
+def test_features_ignored_and_splinters_clean_are_scenarios_of_rules_that_use_them(tmp_path):
+    """What rests on a recorder's word alone (features, split_from) is tested one at a time
+    (SPEC.md 12.10): scored by the replay engine with the rules without that member."""
+    from scoring_fixtures import features_and_splinters, one_round
+
+    m = features_and_splinters(normalized=False)
+    report = analyse(m.state, 2, places=_places(m, tmp_path), samples=2, seed=0)
+    values = {(s["input"], s["value"]): s for s in report["scenarios"]}
+    committed = m.state.rules[m.state.rounds[2].rules]
+    for key, rules in ((("features", "ignored"), dataclasses.replace(committed, feature=None)),
+                       (("splinters", "clean"), dataclasses.replace(committed, splinters="clean"))):
+        probe = dataclasses.replace(m.state, rules={**m.state.rules, "probe": rules})
+        expected = replay(probe, 2, rules_digest="probe").document["selection"]
+        assert (values[key]["top"], values[key]["ratio_exact"]) == (expected["top"], expected["ratio_exact"])
+    nominal = m.replay(2).document["selection"]
+    assert values[("features", "ignored")]["ratio_exact"] != nominal["ratio_exact"]  # the features weigh something here
+    plain = one_round()  # rules without either member: neither scenario
+    plain_report = analyse(plain.state, 1, places=_places(plain, tmp_path), samples=2, seed=0)
+    assert not any(s["input"] in ("features", "splinters") for s in plain_report["scenarios"])
