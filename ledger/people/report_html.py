@@ -227,8 +227,11 @@ def round_report(snapshot: Snapshot, number: int, *, robustness: dict[str, Any] 
     if snapshot.violations:
         p.append(f'<p class="bad">Warning: this ledger has {snapshot.violation_count} violation(s); entries with violations are ignored. '
                  f'Run <code>{esc(_cmd("ledger", "verify", source))}</code>.</p>')
+    shown: Counter[str] = Counter()
     for rule, text in round_notices(round_, snapshot.state):  # SPEC.md 11.2: on the first screen
-        p.append(f'<p class="warn notice" id="notice-{esc(rule)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
+        shown[rule] += 1  # an id each: R-11.20 comes once per inheritance
+        anchor = rule if shown[rule] == 1 else f"{rule}-{shown[rule]}"
+        p.append(f'<p class="warn notice" id="notice-{esc(anchor)}"><b>Notice ({esc(rule)}):</b> {esc(text)}</p>')
     seen = snapshot.witnessed.get(number)
     if seen is not None:
         p.append(f'<p class="note" id="witnessed">The opening (entry {round_.open_seq}, rules committed; claimed {esc(round_.opened_on)}) '
