@@ -1,4 +1,4 @@
-"""The normative worked example of the ranking document (SPEC.md 12.9, 12.11).
+"""The normative worked examples of the ranking document (SPEC.md 12.9, 12.11).
 
 A small ledger, built from fixed keys and a fixed clock (Ed25519 signatures are
 deterministic, so the same bytes every time), whose two rounds exercise the choices the
@@ -7,10 +7,16 @@ and a non-null ``ratio``, rules decimals copied as written (``"1.50"``, ``"0.0"`
 breakdown cells whose weight or count is zero, a split attribution with a contested
 (discounted) share, and every exclusion reason with the ``seq`` it carries.
 
-``python tests/ranking_example.py examples/ranking-document`` writes ``ledger.jsonl``
-and ``round-N.json`` (the document's exact canonical bytes: ``sha256sum`` of the file is
-the ranking digest); ``tests/scoring/test_ranking_document.py`` checks the stored files against
-the code.
+The second example (``build_features``, SPEC 12.11 "features and splinters") is a round
+on rules with ``features`` and ``splinters: inherit`` and a normalization: an incident
+carrying two features, attributed jointly (split) to a dismantled target, inherited by its
+splinter (``via``), and to another organization; every score divided by an estimate or by
+the floor; displayed values that round half to even.
+
+``python tests/ranking_example.py examples`` writes, for each example, ``ledger.jsonl`` and
+the documents of its rounds (``round-N.json``: the document's exact canonical bytes, so
+``sha256sum`` of the file is the ranking digest) into ``examples/<name>/``;
+``tests/scoring/test_ranking_document.py`` checks the stored files against the code.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from pathlib import Path
 
 from ledger.scoring import authoring as A
 
-from scoring_fixtures import TWO_SOURCES, MiniLedger, src
+from scoring_fixtures import TWO_SOURCES, MiniLedger, estimate, src
 
 PANEL = ["p1", "p2", "p3"]
 
@@ -72,15 +78,62 @@ def build() -> MiniLedger:
     return m
 
 
+def build_features() -> MiniLedger:
+    """Round 1 (default rules) names alpha, which is dismantled; alpha-norte splits from it.
+    Round 2 (rules v2: ``features``, ``splinters: inherit``, joint split, normalization,
+    places 2) is the example; its arithmetic is worked by hand in SPEC 12.11."""
+    m = MiniLedger()
+    for org in ("alpha", "beta", "gamma"):
+        m.add("org.register", A.org_register(org, f"Organization {org.capitalize()}"))
+    m.open(1, m.adopt(1), ["alpha", "beta", "gamma"], start="2026-01-01", end="2026-01-31")
+    m.set_date("2026-01-11")
+    m.incident("r1-1", "2026-01-10", "alpha", killed=2)
+    m.close(1, "2026-02-01")
+    m.decide(1)  # alpha stands out
+    m.add("target.dismantled", {"round": 1, "org": "alpha", "date": "2026-02-01", "summary": "leadership arrested"}, signers=PANEL)
+    m.add("org.register", A.org_register("alpha-norte", "Organization Alpha Norte"))
+    m.add("org.lineage", A.org_lineage("alpha-norte", "split_from", "alpha", "2026-02-01"))
+    m.add("estimate.record", estimate("beta", "200000000"))  # above the floor: divides beta's raw
+    m.add("estimate.record", estimate("alpha-norte", "30000000"))  # below the floor: the floor divides
+    # gamma: no estimate, the floor divides
+    rules2 = m.adopt(2, weights={"killing": {"ordinary_citizen": "2", "police": "3"}, "kidnapping": {"journalist": "4"}},
+                     features={"public_display": "3", "torture": "1.5"}, splinters="inherit", joint="split",
+                     normalization={"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"},
+                     stand_out={"ratio": "1.25", "min_score": "0"}, places=2)
+    m.set_date("2026-03-01")
+    m.open(2, rules2, ["alpha-norte", "beta", "gamma"], start="2026-03-01", end="2026-03-31")
+    m.set_date("2026-03-06")
+    # Two features, a joint (split) attribution: alpha's share is inherited by alpha-norte.
+    m.add("incident.record", A.incident(
+        "x-1", "2026-03-03", "killing", victims=[A.victim("ordinary_citizen", 2)],
+        attributions=[A.attribution("alpha", "media", "medium"), A.attribution("beta", "official_finding", "high")],
+        sources=TWO_SOURCES, features=["public_display", "torture"]))
+    m.add("incident.record", A.incident(
+        "x-2", "2026-03-04", "kidnapping", victims=[A.victim("journalist", 1)],
+        attributions=[A.attribution("gamma", "claim", "high")], sources=TWO_SOURCES))
+    m.add("incident.record", A.incident(
+        "x-3", "2026-03-05", "killing", victims=[A.victim("police", 1)],
+        attributions=[A.attribution("alpha-norte", "forensic", "high")], sources=TWO_SOURCES))
+    m.close(2, "2026-04-01")
+    m.decide(2)
+    return m
+
+
+EXAMPLES = {"ranking-document": build, "ranking-document-features": build_features}
+
+
 def write(directory: Path) -> None:
-    m = build()
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "ledger.jsonl").write_bytes(b"".join(raw + b"\n" for raw in m.raws))
-    for number in sorted(m.state.rounds):
-        document = m.replay(number)
-        assert document.raw is not None
-        (directory / f"round-{number}.json").write_bytes(document.raw)
-        print(f"round {number}: {document.digest}")
+    """Write every example into ``directory/<name>/``."""
+    for name, builder in EXAMPLES.items():
+        m = builder()
+        target = directory / name
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "ledger.jsonl").write_bytes(b"".join(raw + b"\n" for raw in m.raws))
+        for number in sorted(m.state.rounds):
+            document = m.replay(number)
+            assert document.raw is not None
+            (target / f"round-{number}.json").write_bytes(document.raw)
+            print(f"{name} round {number}: {document.digest}")
 
 
 if __name__ == "__main__":  # pragma: no cover

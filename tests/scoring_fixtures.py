@@ -161,7 +161,8 @@ def one_round(target_active: bool = True) -> MiniLedger:
     return m
 
 
-def _estimate(org: str, best: str) -> dict:
+def estimate(org: str, best: str) -> dict:
+    """An ``estimate.record`` body: revenue (USD) of 2025, low = best = high."""
     return {"org_id": org, "metric": "revenue_usd", "period_start": "2025-01-01", "period_end": "2025-12-31",
             "low": best, "best": best, "high": best, "sources": [src("observatorio")]}
 
@@ -176,8 +177,8 @@ def features_and_splinters(normalized: bool = True) -> MiniLedger:
     m.add("target.dismantled", {"round": 1, "org": "alpha", "date": "2026-02-02", "summary": "dismantled"})
     m.orgs("alpha-sur")
     m.add("org.lineage", A.org_lineage("alpha-sur", "split_from", "alpha", "2026-02-03"))
-    m.add("estimate.record", _estimate("beta", "300000000"))
-    m.add("estimate.record", _estimate("gamma", "20000000"))  # below the floor
+    m.add("estimate.record", estimate("beta", "300000000"))
+    m.add("estimate.record", estimate("gamma", "20000000"))  # below the floor
     norm = {"metric": "revenue_usd", "point": "best", "floor": "50000000", "unit": "100000000"} if normalized else None
     digest = m.adopt(2, features={"mass_killing": "4.5", "public_display": "2", "torture": "1.25"}, splinters="inherit",
                      normalization=norm, places=3, notes="Features weigh what a kind alone cannot; splinters inherit.")
