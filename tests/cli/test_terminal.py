@@ -297,7 +297,7 @@ def test_ctrl_c_at_the_passphrase_prompt(demo, tmp_path):
     environment = env()
     environment.pop("LEDGER_PASSPHRASE")
     run_ = on_terminal([str(LEDGER), "sign", str(statement), "--key", str(demo.parent / "keys" / "recorder-1.key"), "--yes"],
-                       env=environment, when=typed_ctrl_c_when(b"Passphrase"))
+                       env=environment, when=typed_ctrl_c_when(b"Passphrase: "))  # the space: getpass is reading
     assert run_.code == 130, run_.text
     assert run_.text.strip().splitlines()[-1] == "error: interrupted; nothing was written"
     assert statement.read_bytes() == before
