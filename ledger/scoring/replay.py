@@ -247,8 +247,7 @@ def _rank(state: ScoringState, round_: Round, rules: Rules, spool: Callable[[], 
     eligible = sorted(body["eligible"])
     eligible_set = set(eligible)
     # Entries before ``cutoff`` count; entries in [cutoff, limit) are shown as late.
-    limit = round_.decide_seq if round_.decide_seq is not None else state.size
-    cutoff = round_.close_seq if round_.close_seq is not None else limit
+    cutoff, limit = state.seen_by(round_)
     count_index = COUNT_INDEX[rules.count]
     weight_of: dict[str, dict[str, int]] = {}  # kind -> role -> weight (scaled)
     for (kind, role), w in rules.weight.items():

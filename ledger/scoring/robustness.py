@@ -209,8 +209,7 @@ class Analysis:
         self.state, self.number = state, number
         self.committed = committed = state.rules[round_.rules]
         self.nominal = replay(state, number)
-        cutoff = round_.close_seq if round_.close_seq is not None else (  # SPEC.md 12: what the replay sees
-            round_.decide_seq if round_.decide_seq is not None else state.size)
+        cutoff, _ = state.seen_by(round_)  # SPEC.md 12: what the replay sees
         norm = committed.normalization
         self.metric: str | None = norm["metric"] if norm else None
         self.point: str | None = norm["point"] if norm else None

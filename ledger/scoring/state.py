@@ -448,6 +448,13 @@ class ScoringState:
                 found = item
         return found
 
+    def seen_by(self, round_: Round) -> tuple[int, int]:
+        """``(cutoff, limit)`` of a round's replay (SPEC.md 12): entries before ``cutoff``
+        count (its close, else its decision, else the ledger's end); those in
+        ``[cutoff, limit)`` are shown as recorded late."""
+        limit = round_.decide_seq if round_.decide_seq is not None else self.size
+        return (round_.close_seq if round_.close_seq is not None else limit), limit
+
     def inheritances(self, round_: Round) -> list[tuple[str, str, int]]:
         """Splinters "inherit" (SPEC.md 12.1 step 7): ``(target, splinter, lineage seq)`` for
         each organization dismantled as a target before the round opened (and not eligible in
